@@ -1,0 +1,84 @@
+/** Stable codes carried by every error this module throws. */
+export type PoolErrorCode =
+  'POOL_CONFIG' | 'POOL_ARGUMENT' | 'POOL_NOT_READY' | 'POOL_CLOSED' | 'POOL_TIMEOUT';
+
+/** Base class of the module's errors: a stable `code` and the name of the pool concerned. */
+export abstract class PoolError extends Error {
+  /** Stable machine-readable code, e.g. `'POOL_NOT_READY'`. */
+  abstract readonly code: PoolErrorCode;
+
+  protected constructor(
+    /** The pool the error is about. */
+    readonly pool: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A pool option is missing, of the wrong type or out of range. Thrown once, when the module
+ * initializes; the message names the pool, the option, the bad value and what is allowed.
+ */
+export class PoolConfigError extends PoolError {
+  readonly code = 'POOL_CONFIG';
+
+  constructor(
+    pool: string,
+    /** Dotted path of the offending option, e.g. `backoff.maxMs`. */
+    readonly option: string,
+    detail: string,
+  ) {
+    super(pool, `gRPC pool "${pool}": option "${option}" ${detail}`);
+  }
+}
+
+/** A method of a pool was called with an argument it cannot use (e.g. `scaleDown(-1)`). */
+export class PoolArgumentError extends PoolError {
+  readonly code = 'POOL_ARGUMENT';
+
+  constructor(pool: string, method: string, detail: string) {
+    super(pool, `gRPC pool "${pool}": ${method} ${detail}`);
+  }
+}
+
+/** No member of the pool is connected right now. Retry later or `await pool.awaitReady()`. */
+export class PoolNotReadyError extends PoolError {
+  readonly code = 'POOL_NOT_READY';
+
+  constructor(pool: string, targets: readonly string[]) {
+    super(
+      pool,
+      `gRPC pool "${pool}": no member is connected to ${targets.join(', ')} yet; ` +
+        'await pool.awaitReady() before the first call, or use tryGetChannel()',
+    );
+  }
+}
+
+/** The pool was closed (application shutdown or `close()`); it hands out no more members. */
+export class PoolClosedError extends PoolError {
+  readonly code = 'POOL_CLOSED';
+
+  constructor(pool: string) {
+    super(pool, `gRPC pool "${pool}" is closed and hands out no more channels`);
+  }
+}
+
+/** `awaitReady` (or bootstrap with `readyTimeoutMs`) ran out of time before any member connected. */
+export class PoolTimeoutError extends PoolError {
+  readonly code = 'POOL_TIMEOUT';
+
+  constructor(
+    pool: string,
+    timeoutMs: number,
+    /** What each target last reported, e.g. `127.0.0.1:50051 (TRANSIENT_FAILURE: connect ECONNREFUSED …)`. */
+    readonly targets: readonly string[],
+  ) {
+    super(
+      pool,
+      `gRPC pool "${pool}": no member became ready within ${timeoutMs} ms; ` +
+        `${targets.join('; ')}. Check that the server is up and reachable, or raise the timeout`,
+    );
+  }
+}

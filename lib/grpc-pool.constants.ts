@@ -1,0 +1,28 @@
+/** Name of the pool registered when `forRoot` is given no `name`. */
+export const DEFAULT_POOL_NAME = 'default';
+
+/** Largest pool the module accepts: past this, connections cost more than they lift. */
+export const MAX_POOL_SIZE = 1024;
+
+/** Largest timer delay Node accepts (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Defaults applied by `resolvePoolOptions` when an option is left out. */
+export const POOL_DEFAULTS = {
+  size: 4,
+  strategy: 'round-robin',
+  readyTimeoutMs: 0,
+  onReadyTimeout: 'fail',
+  drainTimeoutMs: 10_000,
+  connectTimeoutMs: 20_000,
+} as const;
+
+/**
+ * grpc-js puts a channel IDLE after 30 minutes without calls. A pool member should stay
+ * connected, so members default to the longest idle timeout Node's timers allow; a member
+ * that still goes IDLE is reconnected at once by its worker.
+ */
+export const MEMBER_IDLE_TIMEOUT_MS = MAX_TIMER_MS;
+
+/** Channel arg that makes every member's channel args distinct (one TCP connection each). */
+export const MEMBER_ID_CHANNEL_ARG = 'nestjs_grpc_pool.member_id';

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { DEFAULT_POOL_NAME } from '../grpc-pool.constants.js';
+import type { PoolService } from '../pool/pool.service.js';
+import { getPoolToken } from '../tokens/get-pool-token.util.js';
+
+/** Options of one readiness check. */
+export interface GrpcPoolHealthCheckOptions {
+  /** Which pool; default `'default'`. */
+  pool?: string;
+  /** Fewer ready members than this is `degraded`; default the pool's own `minReady` (its size unless set). */
+  minReady?: number;
+}
+
+/**
+ * Terminus readiness of a pool: `up` when at least `minReady` members are ready,
+ * `degraded` (still HTTP 200) when some but fewer are, `down` when none is or the pool is
+ * closing. Details carry counts and the strategy, never credentials or targets' secrets.
+ *
+ * @example
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.pools.isHealthy('grpc')]); }
+ */
+@Injectable()
+export class GrpcPoolHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** The health of one pool under `key`. */
+  isHealthy<const Key extends string>(
+    key: Key,
+    options: GrpcPoolHealthCheckOptions = {},
+  ): HealthIndicatorResult<Key> {
+    const indicator = this.health.check(key);
+    const name = options.pool ?? DEFAULT_POOL_NAME;
+    const pool = this.findPool(name);
+    if (!pool) {
+      return indicator.down({
+        pool: name,
+        message: `no gRPC pool named "${name}" is registered; check GrpcPoolModule.forRoot({ name })`,
+      });
+    }
+    const status = pool.status();
+    const minReady = options.minReady ?? status.minReady;
+    const details = {
+      pool: status.name,
+      ready: status.ready,
+      size: status.size,
+      minReady,
+      strategy: status.strategy,
+    };
+    if (status.closed) {
+      return indicator.down({ ...details, message: 'pool is closing' });
+    }
+    if (status.ready === 0) {
+      return indicator.down({ ...details, message: 'no member is connected' });
+    }
+    return status.ready < minReady ? indicator.degraded(details) : indicator.up(details);
+  }
+
+  private findPool(name: string): PoolService | undefined {
+    try {
+      return this.moduleRef.get<PoolService>(getPoolToken(name), { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+export { GrpcPoolModule } from './grpc-pool.module.js';
+export { DEFAULT_POOL_NAME, MAX_POOL_SIZE } from './grpc-pool.constants.js';
+export {
+  getPoolOptionsToken,
+  getPoolStateToken,
+  getPoolToken,
+} from './tokens/get-pool-token.util.js';
+export { InjectPool } from './tokens/inject-pool.decorator.js';
+export { PoolService } from './pool/pool.service.js';
+export { PoolStateService } from './state/pool-state.service.js';
+export { MemberChannel } from './member/member-channel.js';
+export {
+  PoolArgumentError,
+  PoolClosedError,
+  PoolConfigError,
+  PoolError,
+  PoolNotReadyError,
+  PoolTimeoutError,
+  type PoolErrorCode,
+} from './errors/pool.errors.js';
+export type {
+  GrpcPoolBackoffOptions,
+  GrpcPoolKeepaliveOptions,
+  GrpcPoolModuleExtras,
+  GrpcPoolOptions,
+  ResolvedPoolOptions,
+} from './interfaces/grpc-pool-options.interface.js';
+export type {
+  MemberState,
+  PoolStatus,
+  PoolWorkerInfo,
+} from './interfaces/pool-status.interface.js';
+export type {
+  PoolMemberLoad,
+  PoolStrategy,
+  PoolStrategyName,
+} from './interfaces/pool-strategy.interface.js';
+export { LeastLoadedStrategy } from './strategies/least-loaded.strategy.js';
+export { PowerOfTwoStrategy } from './strategies/power-of-two.strategy.js';
+export { RandomStrategy } from './strategies/random.strategy.js';
+export { RoundRobinStrategy } from './strategies/round-robin.strategy.js';

@@ -1,0 +1,85 @@
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import type { PoolStrategy, PoolStrategyName } from './pool-strategy.interface.js';
+
+/** Keepalive settings, named as in `@nestjs/microservices` `GrpcOptions['options']['keepalive']`. */
+export interface GrpcPoolKeepaliveOptions {
+  /** `grpc.keepalive_time_ms`: ping the server after this long without activity. */
+  keepaliveTimeMs?: number;
+  /** `grpc.keepalive_timeout_ms`: close the connection when a ping is not answered in time. */
+  keepaliveTimeoutMs?: number;
+  /** `grpc.keepalive_permit_without_calls`: 1 to ping even when no call is in flight. */
+  keepalivePermitWithoutCalls?: number;
+  /** `grpc.http2.max_pings_without_data`. */
+  http2MaxPingsWithoutData?: number;
+  /** `grpc.http2.min_time_between_pings_ms`. */
+  http2MinTimeBetweenPingsMs?: number;
+  /** `grpc.http2.min_ping_interval_without_data_ms`. */
+  http2MinPingIntervalWithoutDataMs?: number;
+  /** `grpc.http2.max_ping_strikes`. */
+  http2MaxPingStrikes?: number;
+}
+
+/** Reconnect backoff, mapped onto grpc-js's own reconnect channel args. */
+export interface GrpcPoolBackoffOptions {
+  /** `grpc.initial_reconnect_backoff_ms` (grpc-js default 1,000). */
+  initialMs?: number;
+  /** `grpc.max_reconnect_backoff_ms` (grpc-js default 120,000). */
+  maxMs?: number;
+}
+
+/** Options of one pool, given to `GrpcPoolModule.forRoot` or returned by a `forRootAsync` factory. */
+export interface GrpcPoolOptions {
+  /**
+   * Target(s): `'host:port'`, `'dns:///host:port'`, `'unix:///path'`, … (anything grpc-js
+   * resolves). A list spreads the members evenly over the targets.
+   */
+  url: string | string[];
+  /** Members (connections) in the pool. Default 4, at most 1024. */
+  size?: number;
+  /** How a member is picked per call. Default `'round-robin'`. */
+  strategy?: PoolStrategyName | PoolStrategy;
+  /** Default `credentials.createInsecure()`. */
+  credentials?: ChannelCredentials;
+  /** grpc-js channel args given to every member. */
+  channelOptions?: ChannelOptions;
+  /** Keepalive pings, as in Nest's gRPC transport. */
+  keepalive?: GrpcPoolKeepaliveOptions;
+  /** Reconnect backoff for every member. */
+  backoff?: GrpcPoolBackoffOptions;
+  /**
+   * Application bootstrap waits this long for at least one ready member. 0 (the default)
+   * does not wait.
+   */
+  readyTimeoutMs?: number;
+  /** What bootstrap does when `readyTimeoutMs` passes with no member ready. Default `'fail'`. */
+  onReadyTimeout?: 'fail' | 'warn';
+  /** On shutdown or scale-down, how long in-flight calls may take before they are cancelled. Default 10,000. */
+  drainTimeoutMs?: number;
+  /** A member CONNECTING for longer than this gets a fresh channel. Default 20,000. */
+  connectTimeoutMs?: number;
+  /** Health: fewer ready members than this reports `degraded`. Default: the pool's size. */
+  minReady?: number;
+}
+
+/** Options after validation: every default filled in, the whole object frozen. */
+export interface ResolvedPoolOptions {
+  readonly name: string;
+  readonly urls: readonly string[];
+  readonly size: number;
+  readonly strategy: PoolStrategyName | PoolStrategy;
+  readonly credentials: ChannelCredentials;
+  readonly channelOptions: Readonly<ChannelOptions>;
+  readonly readyTimeoutMs: number;
+  readonly onReadyTimeout: 'fail' | 'warn';
+  readonly drainTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly minReady: number | undefined;
+}
+
+/** Extras of `forRoot` / `forRootAsync` besides the pool options. */
+export interface GrpcPoolModuleExtras {
+  /** Name of the pool; inject it with `@InjectPool(name)`. Default `'default'`. */
+  name?: string;
+  /** Register the pool's providers globally. Default `false`. */
+  isGlobal?: boolean;
+}

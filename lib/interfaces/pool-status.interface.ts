@@ -1,0 +1,37 @@
+/** Connectivity of a member, as grpc-js names it. */
+export type MemberState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
+
+/** One member of a pool, as `status()` and `workers()` show it. Holds no credentials. */
+export interface PoolWorkerInfo {
+  /** Stable id of the member within its pool. */
+  readonly id: number;
+  /** Its slot in the ready table, or `null` while it is not ready. */
+  readonly slot: number | null;
+  readonly state: MemberState;
+  /** Calls in flight on this member now. */
+  readonly inFlight: number;
+  /** Calls started on this member so far. */
+  readonly callsStarted: number;
+  readonly target: string;
+  /** ISO time the member last became ready, while it is ready. */
+  readonly readySince?: string;
+  /** The last connection error grpc-js reported, while the member is not ready. */
+  readonly lastError?: string;
+}
+
+/** A snapshot of a pool. */
+export interface PoolStatus {
+  readonly name: string;
+  /** Members the pool keeps (its expected size). */
+  readonly size: number;
+  /** Members ready to take calls now. */
+  readonly ready: number;
+  readonly strategy: string;
+  /** Health threshold: fewer ready members than this is `degraded`. */
+  readonly minReady: number;
+  /** True once `close()` or application shutdown has begun. */
+  readonly closed: boolean;
+  /** Calls in flight over all members. */
+  readonly inFlight: number;
+  readonly members: readonly PoolWorkerInfo[];
+}

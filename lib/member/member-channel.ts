@@ -1,0 +1,122 @@
+import type {
+  ChannelInterface as Channel,
+  connectivityState as ConnectivityState,
+  Deadline,
+} from '@grpc/grpc-js';
+import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
+import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
+import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
+import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
+import { CountedCall } from './counted-call.js';
+
+/**
+ * One pool member as a grpc-js `Channel`: every call created on it is counted in
+ * `inFlight` from start to its one final status, whatever client or stub made it.
+ *
+ * `close()` is a no-op: grpc-js clients close their channel in `client.close()` (and Nest's
+ * `ClientGrpcProxy.close()` does so), but the pool's lifecycle owns its members.
+ */
+export class MemberChannel implements Channel, PoolMemberLoad {
+  /** Calls started on this member that have not ended. Read by the strategies. */
+  inFlight = 0;
+  /** Calls started on this member since it was made. */
+  started = 0;
+  /** Head of the intrusive list of live calls (no allocation to add or remove one). */
+  private head: CountedCall | undefined = undefined;
+  private idleWaiters: Array<() => void> | undefined = undefined;
+
+  constructor(
+    /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
+    public inner: Channel,
+  ) {}
+
+  createCall(
+    method: string,
+    deadline: Deadline,
+    host: string | null | undefined,
+    parentCall: ServerSurfaceCall | null,
+    propagateFlags: number | null | undefined,
+  ): Call {
+    return new CountedCall(
+      this,
+      this.inner.createCall(method, deadline, host, parentCall, propagateFlags),
+    );
+  }
+
+  getTarget(): string {
+    return this.inner.getTarget();
+  }
+
+  getConnectivityState(tryToConnect: boolean): ConnectivityState {
+    return this.inner.getConnectivityState(tryToConnect);
+  }
+
+  watchConnectivityState(
+    currentState: ConnectivityState,
+    deadline: Date | number,
+    callback: (error?: Error) => void,
+  ): void {
+    this.inner.watchConnectivityState(currentState, deadline, callback);
+  }
+
+  getChannelzRef(): ChannelRef {
+    return this.inner.getChannelzRef();
+  }
+
+  /** A no-op: the pool closes its members (see the class comment). */
+  close(): void {}
+
+  /** Called by a call when it starts. */
+  callStarted(call: CountedCall): void {
+    this.inFlight++;
+    this.started++;
+    call.next = this.head;
+    if (this.head) {
+      this.head.prev = call;
+    }
+    this.head = call;
+  }
+
+  /** Called by a call exactly once, when it ends. */
+  callEnded(call: CountedCall): void {
+    if (--this.inFlight === 0 && this.idleWaiters) {
+      this.wakeIdleWaiters();
+    }
+    if (call.prev) {
+      call.prev.next = call.next;
+    } else {
+      this.head = call.next;
+    }
+    if (call.next) {
+      call.next.prev = call.prev;
+    }
+    call.prev = call.next = undefined;
+  }
+
+  /** Resolves once no call is in flight on this member. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters ?? [];
+    this.idleWaiters = undefined;
+    for (const resolve of waiters) {
+      resolve();
+    }
+  }
+
+  /** Cancels every call still in flight with `details` (status CANCELLED). */
+  cancelAll(code: number, details: string): void {
+    for (let call = this.head; call; call = this.head) {
+      call.cancelWithStatus(code, details);
+      if (call === this.head) {
+        // The inner call did not report a status synchronously; count it ended now.
+        call.end();
+      }
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import { credentials as grpcCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import {
+  MAX_POOL_SIZE,
+  MAX_TIMER_MS,
+  MEMBER_IDLE_TIMEOUT_MS,
+  POOL_DEFAULTS,
+} from '../grpc-pool.constants.js';
+import { PoolConfigError } from '../errors/pool.errors.js';
+import type {
+  GrpcPoolOptions,
+  ResolvedPoolOptions,
+} from '../interfaces/grpc-pool-options.interface.js';
+import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
+import { describeValue, OptionChecker } from './option-checker.js';
+
+const KNOWN_OPTIONS = new Set([
+  'url',
+  'size',
+  'strategy',
+  'credentials',
+  'channelOptions',
+  'keepalive',
+  'backoff',
+  'readyTimeoutMs',
+  'onReadyTimeout',
+  'drainTimeoutMs',
+  'connectTimeoutMs',
+  'minReady',
+]);
+
+/** Nest's keepalive option names and the grpc-js channel args they stand for. */
+const KEEPALIVE_ARGS: Readonly<Record<string, string>> = {
+  keepaliveTimeMs: 'grpc.keepalive_time_ms',
+  keepaliveTimeoutMs: 'grpc.keepalive_timeout_ms',
+  keepalivePermitWithoutCalls: 'grpc.keepalive_permit_without_calls',
+  http2MaxPingsWithoutData: 'grpc.http2.max_pings_without_data',
+  http2MinTimeBetweenPingsMs: 'grpc.http2.min_time_between_pings_ms',
+  http2MinPingIntervalWithoutDataMs: 'grpc.http2.min_ping_interval_without_data_ms',
+  http2MaxPingStrikes: 'grpc.http2.max_ping_strikes',
+};
+
+/** URI schemes grpc-js resolves out of the box; anything else is read as `host[:port]`. */
+const URI_SCHEMES = new Set(['dns', 'unix', 'unix-abstract', 'ipv4', 'ipv6', 'vsock', 'xds']);
+
+/**
+ * Checks every field of a pool's options once, fills in the defaults and freezes the
+ * result. Throws {@link PoolConfigError} naming the pool, the option, the bad value and
+ * what is allowed.
+ */
+export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOptions {
+  const check = new OptionChecker(name);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PoolConfigError(
+      name,
+      '(options)',
+      `is ${describeValue(raw)}: expected an object with at least { url }`,
+    );
+  }
+  const options = raw as GrpcPoolOptions;
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new PoolConfigError(
+        name,
+        key,
+        `is not a pool option; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const urls = resolveUrls(name, options.url);
+  const size = check.integer('size', options.size ?? POOL_DEFAULTS.size, 1, MAX_POOL_SIZE);
+  const strategy = options.strategy ?? POOL_DEFAULTS.strategy;
+  if (typeof strategy === 'string' ? !isStrategyName(strategy) : !isStrategyObject(strategy)) {
+    throw new PoolConfigError(
+      name,
+      'strategy',
+      `is ${describeValue(strategy)}: expected one of ${STRATEGY_NAMES.join(', ')} or an object { name: string, pick(members, count): number }`,
+    );
+  }
+  const credentials = options.credentials ?? grpcCredentials.createInsecure();
+  if (typeof (credentials as { _isSecure?: unknown })._isSecure !== 'function') {
+    throw new PoolConfigError(
+      name,
+      'credentials',
+      `is ${describeValue(credentials)}: expected grpc-js ChannelCredentials, e.g. credentials.createSsl()`,
+    );
+  }
+  const minReady =
+    options.minReady === undefined
+      ? undefined
+      : check.integer('minReady', options.minReady, 1, size);
+  const onReadyTimeout = options.onReadyTimeout ?? POOL_DEFAULTS.onReadyTimeout;
+  if (onReadyTimeout !== 'fail' && onReadyTimeout !== 'warn') {
+    throw new PoolConfigError(
+      name,
+      'onReadyTimeout',
+      `is ${describeValue(onReadyTimeout)}: expected 'fail' or 'warn'`,
+    );
+  }
+  return Object.freeze({
+    name,
+    urls,
+    size,
+    strategy,
+    credentials,
+    channelOptions: Object.freeze(resolveChannelOptions(check, options)),
+    readyTimeoutMs: check.integer(
+      'readyTimeoutMs',
+      options.readyTimeoutMs ?? POOL_DEFAULTS.readyTimeoutMs,
+      0,
+      MAX_TIMER_MS,
+    ),
+    onReadyTimeout,
+    drainTimeoutMs: check.integer(
+      'drainTimeoutMs',
+      options.drainTimeoutMs ?? POOL_DEFAULTS.drainTimeoutMs,
+      0,
+      MAX_TIMER_MS,
+    ),
+    connectTimeoutMs: check.integer(
+      'connectTimeoutMs',
+      options.connectTimeoutMs ?? POOL_DEFAULTS.connectTimeoutMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+    minReady,
+  });
+}
+
+function resolveUrls(name: string, url: unknown): readonly string[] {
+  const list = Array.isArray(url) ? url : [url];
+  if (list.length === 0) {
+    throw new PoolConfigError(
+      name,
+      'url',
+      'is an empty list: give at least one target such as "localhost:50051"',
+    );
+  }
+  return Object.freeze(
+    list.map((target: unknown, index) => {
+      const option = Array.isArray(url) ? `url[${index}]` : 'url';
+      const problem = targetProblem(target);
+      if (problem) {
+        throw new PoolConfigError(name, option, `is ${describeValue(target)}: ${problem}`);
+      }
+      return target as string;
+    }),
+  );
+}
+
+/** Why a target is unusable, or `undefined` when grpc-js can take it. */
+function targetProblem(target: unknown): string | undefined {
+  const expected = 'expected "host:port", "dns:///host:port" or "unix:///path"';
+  if (typeof target !== 'string' || target.trim() === '' || /\s/.test(target)) {
+    return expected;
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase();
+  if (scheme !== undefined && URI_SCHEMES.has(scheme)) {
+    return target.length > scheme.length + 1
+      ? undefined
+      : `${expected} (nothing follows "${scheme}:")`;
+  }
+  const hostPort = /^(\[[0-9a-f:.]+\]|[^:/[\]]+)(?::(\d+))?$/i.exec(target);
+  if (!hostPort) {
+    return scheme ? `unknown scheme "${scheme}:"; ${expected}` : expected;
+  }
+  const port = hostPort[2] === undefined ? 443 : Number(hostPort[2]);
+  return port >= 1 && port <= 65535 ? undefined : `port must be from 1 to 65535; ${expected}`;
+}
+
+function isStrategyObject(value: unknown): boolean {
+  const strategy = value as { name?: unknown; pick?: unknown } | null;
+  return (
+    typeof strategy === 'object' &&
+    strategy !== null &&
+    typeof strategy.name === 'string' &&
+    typeof strategy.pick === 'function'
+  );
+}
+
+/** The channel args every member shares: the user's, then keepalive and backoff, then the pool's own. */
+function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): ChannelOptions {
+  const args: ChannelOptions = { ...check.record('channelOptions', options.channelOptions) };
+  for (const [key, value] of Object.entries(args)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'object') {
+      check.fail(
+        `channelOptions.${key}`,
+        value,
+        'a string, a number or an object as grpc-js channel args take',
+      );
+    }
+  }
+  const keepalive = check.record('keepalive', options.keepalive);
+  for (const [key, value] of Object.entries(keepalive)) {
+    const arg = KEEPALIVE_ARGS[key];
+    if (arg === undefined) {
+      check.fail(`keepalive.${key}`, value, `one of ${Object.keys(KEEPALIVE_ARGS).join(', ')}`);
+    }
+    args[arg] = check.integer(`keepalive.${key}`, value, 0, MAX_TIMER_MS);
+  }
+  const backoff = check.record('backoff', options.backoff);
+  for (const key of Object.keys(backoff)) {
+    if (key !== 'initialMs' && key !== 'maxMs') {
+      check.fail(`backoff.${key}`, backoff[key], 'initialMs or maxMs');
+    }
+  }
+  if (backoff.initialMs !== undefined) {
+    args['grpc.initial_reconnect_backoff_ms'] = check.integer(
+      'backoff.initialMs',
+      backoff.initialMs,
+      1,
+      MAX_TIMER_MS,
+    );
+  }
+  if (backoff.maxMs !== undefined) {
+    const least = (backoff.initialMs as number | undefined) ?? 1;
+    args['grpc.max_reconnect_backoff_ms'] = check.integer(
+      'backoff.maxMs',
+      backoff.maxMs,
+      least,
+      MAX_TIMER_MS,
+    );
+  }
+  args['grpc.client_idle_timeout_ms'] ??= MEMBER_IDLE_TIMEOUT_MS;
+  // Without this, grpc-js would share one connection between all members with equal args.
+  args['grpc.use_local_subchannel_pool'] = 1;
+  return args;
+}

@@ -1,0 +1,180 @@
+import {
+  Channel,
+  connectivityState as State,
+  Metadata,
+  status as Status,
+  type ChannelCredentials,
+  type ChannelInterface,
+  type ChannelOptions,
+} from '@grpc/grpc-js';
+import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
+import { MemberChannel } from '../member/member-channel.js';
+import type { PoolStateService } from '../state/pool-state.service.js';
+
+/** What a worker needs to keep its member connected. */
+export interface ChannelWorkerConfig {
+  readonly id: number;
+  readonly target: string;
+  readonly credentials: ChannelCredentials;
+  readonly channelOptions: Readonly<ChannelOptions>;
+  /** A member CONNECTING this long gets a fresh channel. */
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * Keeps one pool member connected: owns its grpc-js channel (its own TCP connection),
+ * follows its connectivity, holds a slot in the pool's table exactly while the channel is
+ * READY, and drains it on the way out.
+ *
+ * Reconnecting is grpc-js's job (its backoff takes the pool's `backoff` options). The
+ * worker only steps in where grpc-js would not: it wakes an IDLE channel at once, and it
+ * replaces a channel that was shut down under it or sat CONNECTING past `connectTimeoutMs`.
+ */
+export class ChannelWorker {
+  /** The member as the pool hands it out. */
+  readonly member: MemberChannel;
+  /** Connectivity of the member's channel as last seen. */
+  state: State = State.IDLE;
+  /** What the last failed connection attempt said, if any. */
+  lastError: string | undefined = undefined;
+  /** When the member last became READY (ms since epoch), or undefined when it is not. */
+  readySince: number | undefined = undefined;
+  /** Channels made for this member; 1 unless a channel had to be replaced. */
+  generation = 0;
+  private stopped = false;
+  private connectTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly config: ChannelWorkerConfig,
+    private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
+  ) {
+    this.member = new MemberChannel(this.createChannel());
+  }
+
+  get id(): number {
+    return this.config.id;
+  }
+
+  get target(): string {
+    return this.config.target;
+  }
+
+  /** Starts connecting and following the channel's connectivity. */
+  start(): void {
+    this.follow(this.member.inner);
+  }
+
+  /**
+   * Takes the member out of rotation, waits up to `timeoutMs` for its calls in flight, then
+   * cancels what is left with `reason` and closes the channel. Idempotent.
+   */
+  async drain(timeoutMs: number, reason: string): Promise<{ cancelled: number }> {
+    this.stopped = true;
+    clearTimeout(this.connectTimer);
+    await this.slots.unregister(this);
+    const finished = await waitForIdle(this.member, timeoutMs);
+    const cancelled = finished ? 0 : this.member.inFlight;
+    if (!finished) {
+      this.member.cancelAll(Status.CANCELLED, reason);
+    }
+    this.member.inner.close();
+    this.state = State.SHUTDOWN;
+    this.readySince = undefined;
+    return { cancelled };
+  }
+
+  private createChannel(): Channel {
+    this.generation++;
+    return new Channel(this.config.target, this.config.credentials, {
+      ...this.config.channelOptions,
+      // Distinct args per member and per generation: never share a connection.
+      [MEMBER_ID_CHANNEL_ARG]: `${this.config.id}.${this.generation}`,
+    });
+  }
+
+  private follow(channel: ChannelInterface): void {
+    if (this.stopped || channel !== this.member.inner) {
+      return;
+    }
+    // `true` wakes an IDLE channel: a member must never sit IDLE unnoticed.
+    const state = channel.getConnectivityState(true);
+    this.enter(state);
+    if (state === State.SHUTDOWN) {
+      this.replaceChannel();
+      return;
+    }
+    channel.watchConnectivityState(state, Infinity, () => this.follow(channel));
+  }
+
+  private enter(state: State): void {
+    const previous = this.state;
+    this.state = state;
+    clearTimeout(this.connectTimer);
+    if (state === State.CONNECTING) {
+      this.connectTimer = setTimeout(
+        () => this.replaceChannel(),
+        this.config.connectTimeoutMs,
+      ).unref();
+    }
+    if (state === State.READY && previous !== State.READY) {
+      this.readySince = Date.now();
+      this.lastError = undefined;
+      void this.slots.register(this, this.member);
+    } else if (state !== State.READY && previous === State.READY) {
+      this.readySince = undefined;
+      void this.slots.unregister(this);
+    }
+    if (state === State.TRANSIENT_FAILURE) {
+      this.recordLastError(this.member.inner);
+    }
+  }
+
+  /** For a channel shut down under us or stuck connecting: a fresh one, same target and args. */
+  private replaceChannel(): void {
+    if (this.stopped) {
+      return;
+    }
+    const old = this.member.inner;
+    this.member.inner = this.createChannel();
+    old.close();
+    this.follow(this.member.inner);
+  }
+
+  /**
+   * grpc-js keeps the last connection error inside its picker and shows it only in a
+   * failed call's status. A call without waitForReady on a channel in TRANSIENT_FAILURE
+   * fails at once, locally, with that status: read it from there. No byte hits the network.
+   */
+  private recordLastError(channel: ChannelInterface): void {
+    const deadline = Date.now() + this.config.connectTimeoutMs;
+    const call = channel.createCall(
+      '/nestjs_grpc_pool.Probe/LastError',
+      deadline,
+      undefined,
+      null,
+      undefined,
+    );
+    call.start(new Metadata(), {
+      onReceiveMetadata: () => {},
+      onReceiveMessage: () => {},
+      onReceiveStatus: ({ details }) => {
+        const match = /Last error: (.*?)(?:\. Resolution note:|$)/.exec(details);
+        if (this.state === State.TRANSIENT_FAILURE && channel === this.member.inner) {
+          this.lastError = match?.[1] ?? details;
+        }
+      },
+    });
+    call.halfClose();
+  }
+}
+
+/** Resolves true once `member` has no call in flight, false when `timeoutMs` passes first. */
+async function waitForIdle(member: MemberChannel, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  try {
+    return await Promise.race([member.whenIdle().then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,111 @@
+import { connectivityState as State } from '@grpc/grpc-js';
+import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import type { MemberState, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
+import type { MemberChannel } from '../member/member-channel.js';
+import type { PoolStateService } from '../state/pool-state.service.js';
+import { ChannelWorker } from './channel-worker.js';
+
+/**
+ * The workers of one pool: makes them, spreads them over the targets, picks which go on
+ * scale-down and drains them. Not synchronized itself: `PoolService` runs every call under
+ * its scale lock.
+ */
+export class PoolWorkers {
+  private readonly all: ChannelWorker[] = [];
+  private nextId = 0;
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
+  ) {}
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  list(): readonly ChannelWorker[] {
+    return this.all;
+  }
+
+  /** Makes and starts `n` workers, each on the target that has the fewest. */
+  add(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const worker = new ChannelWorker(
+        {
+          id: this.nextId++,
+          target: this.leastUsedTarget(),
+          credentials: this.options.credentials,
+          channelOptions: this.options.channelOptions,
+          connectTimeoutMs: this.options.connectTimeoutMs,
+        },
+        this.state,
+      );
+      this.all.push(worker);
+      worker.start();
+    }
+  }
+
+  /**
+   * Takes `n` workers away, not-ready ones first, then those with the fewest calls in
+   * flight, and drains them. Resolves with how many calls had to be cancelled.
+   */
+  async remove(n: number, reason: string): Promise<number> {
+    const victims = [...this.all]
+      .sort(
+        (a, b) =>
+          Number(a.state === State.READY) - Number(b.state === State.READY) ||
+          a.member.inFlight - b.member.inFlight ||
+          b.id - a.id,
+      )
+      .slice(0, n);
+    for (const victim of victims) {
+      this.all.splice(this.all.indexOf(victim), 1);
+    }
+    return this.drain(victims, reason);
+  }
+
+  /** Drains and closes every worker. */
+  removeAll(reason: string): Promise<number> {
+    return this.drain(this.all.splice(0), reason);
+  }
+
+  /** The member view of each worker, for `status()` and `workers()`. */
+  describe(): PoolWorkerInfo[] {
+    return this.all.map((worker) => {
+      const slot = this.state.slotOfWorker(worker);
+      return {
+        id: worker.id,
+        slot: slot ?? null,
+        state: State[worker.state] as MemberState,
+        inFlight: worker.member.inFlight,
+        callsStarted: worker.member.started,
+        target: worker.target,
+        ...(worker.readySince !== undefined && {
+          readySince: new Date(worker.readySince).toISOString(),
+        }),
+        ...(worker.lastError !== undefined && { lastError: worker.lastError }),
+      };
+    });
+  }
+
+  private async drain(workers: readonly ChannelWorker[], reason: string): Promise<number> {
+    const results = await Promise.all(
+      workers.map((worker) => worker.drain(this.options.drainTimeoutMs, reason)),
+    );
+    return results.reduce((sum, { cancelled }) => sum + cancelled, 0);
+  }
+
+  private leastUsedTarget(): string {
+    const { urls } = this.options;
+    let best = urls[0];
+    let bestCount = Infinity;
+    for (const url of urls) {
+      const count = this.all.filter((worker) => worker.target === url).length;
+      if (count < bestCount) {
+        best = url;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,276 @@
+import {
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { ChannelInterface as Channel } from '@grpc/grpc-js';
+import { Mutex } from 'async-mutex';
+import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
+import {
+  PoolArgumentError,
+  PoolClosedError,
+  PoolNotReadyError,
+  PoolTimeoutError,
+} from '../errors/pool.errors.js';
+import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import type { PoolStatus, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
+import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
+import type { MemberChannel } from '../member/member-channel.js';
+import type { PoolStateService } from '../state/pool-state.service.js';
+import { createStrategy } from '../strategies/create-strategy.js';
+import type { ChannelWorker } from './channel-worker.js';
+import { PoolWorkers } from './pool-workers.js';
+
+/** Given to hot-path readers once the pool closes: no member is ever handed out again. */
+const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
+
+/**
+ * One pool of gRPC channels, and its face: hand out a member per call, wait for readiness,
+ * scale, report, close. Inject it with `@InjectPool(name?)` (the default pool also as
+ * `PoolService`).
+ *
+ * @example
+ * constructor(@InjectPool() private readonly pool: PoolService) {}
+ * const client = new HeroClient(target, creds, { channelOverride: this.pool.getChannel() });
+ */
+export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  /** The pool's name (`'default'` unless `forRoot` named it). */
+  readonly name: string;
+  private slots: readonly MemberChannel[];
+  private readonly strategy: PoolStrategy;
+  private readonly members: PoolWorkers;
+  private readonly scaleLock = new Mutex();
+  private readonly lifetime = new AbortController();
+  private closing: Promise<void> | undefined;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
+  ) {
+    this.name = options.name;
+    this.slots = state.slots;
+    this.strategy = createStrategy(options.name, options.strategy);
+    this.members = new PoolWorkers(options, state);
+    this.logger = new Logger(`GrpcPool(${options.name})`);
+  }
+
+  /**
+   * A ready member for one call (or for one client built on it). The hot path: a length
+   * read, the strategy's pick and an array read — no await (nothing here can wait), no
+   * allocation (nothing for the GC) and no clock read (~45 ns each in V8, more than the
+   * rest put together).
+   *
+   * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
+   */
+  getChannel(): Channel {
+    const slots = this.slots;
+    const count = slots.length;
+    if (count === 0) {
+      throw this.noMemberError();
+    }
+    return slots[this.strategy.pick(slots, count)];
+  }
+
+  /** Like {@link getChannel}, but `undefined` instead of throwing when no member is ready. */
+  tryGetChannel(): Channel | undefined {
+    const slots = this.slots;
+    const count = slots.length;
+    return count === 0 ? undefined : slots[this.strategy.pick(slots, count)];
+  }
+
+  /**
+   * Resolves once at least one member is ready. Rejects with {@link PoolTimeoutError} naming
+   * each target and its last connection error when `timeoutMs` passes first, and with
+   * {@link PoolClosedError} if the pool closes meanwhile.
+   *
+   * @param timeoutMs default: the pool's `readyTimeoutMs`, or 10,000 when that is 0
+   */
+  async awaitReady(timeoutMs: number = this.options.readyTimeoutMs || 10_000): Promise<void> {
+    this.checkCount('awaitReady(timeoutMs)', timeoutMs, 0, MAX_TIMER_MS);
+    this.throwIfClosed();
+    if (this.slots.length > 0) {
+      return;
+    }
+    const signal = this.lifetime.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
+    try {
+      await Promise.race([
+        this.state.whenReady(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new PoolTimeoutError(this.name, timeoutMs, this.describeTargets())),
+            timeoutMs,
+          );
+          onClose = () => reject(new PoolClosedError(this.name));
+          signal.addEventListener('abort', onClose, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onClose as () => void);
+    }
+  }
+
+  /** Adds `n` members; resolves with the new size. Scale operations run one at a time. */
+  scaleUp(n: number): Promise<number> {
+    this.checkCount('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
+    return this.scaled(() => this.grow(n));
+  }
+
+  /**
+   * Removes `n` members, idle or least-loaded first, and drains them: their calls in flight
+   * finish (up to `drainTimeoutMs`) before their connections close. Resolves with the new size.
+   */
+  scaleDown(n: number): Promise<number> {
+    this.checkCount('scaleDown(n)', n, 1, this.members.size - 1);
+    return this.scaled(() => this.shrink(n));
+  }
+
+  /** Grows or shrinks the pool to `size` members; resolves with the new size. */
+  resize(size: number): Promise<number> {
+    this.checkCount('resize(size)', size, 1, MAX_POOL_SIZE);
+    return this.scaled(() =>
+      size > this.members.size
+        ? this.grow(size - this.members.size)
+        : this.shrink(this.members.size - size),
+    );
+  }
+
+  /** A snapshot: expected size, ready count, strategy and every member. */
+  status(): PoolStatus {
+    const members = this.members.describe();
+    return {
+      name: this.name,
+      size: this.members.size,
+      ready: this.slots.length,
+      strategy: this.strategy.name,
+      minReady: Math.min(this.options.minReady ?? this.members.size, this.members.size),
+      closed: this.closing !== undefined,
+      inFlight: members.reduce((sum, member) => sum + member.inFlight, 0),
+      members,
+    };
+  }
+
+  /** Every member with its slot, state, calls in flight and target. */
+  workers(): readonly PoolWorkerInfo[] {
+    return this.members.describe();
+  }
+
+  /**
+   * Stops handing out members at once, lets calls in flight finish for up to
+   * `drainTimeoutMs`, cancels what is left and closes every connection. Idempotent: every
+   * call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** @internal Nest lifecycle: members start connecting when the module initializes. */
+  onModuleInit(): Promise<void> {
+    return this.scaled(async () => this.grow(this.options.size)).then(() => undefined);
+  }
+
+  /** @internal Nest lifecycle: with `readyTimeoutMs`, bootstrap waits for a ready member. */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.readyTimeoutMs === 0) {
+      return;
+    }
+    try {
+      await this.awaitReady(this.options.readyTimeoutMs);
+    } catch (error) {
+      if (this.options.onReadyTimeout === 'fail') {
+        throw error;
+      }
+      this.logger.warn(`${(error as Error).message}; starting anyway (onReadyTimeout: 'warn')`);
+    }
+  }
+
+  /** @internal Nest lifecycle: drain and close on application shutdown. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.slots = NO_MEMBERS;
+    this.lifetime.abort();
+    const cancelled = await this.scaleLock.runExclusive(() =>
+      this.members.removeAll(
+        `gRPC pool "${this.name}" shut down and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`,
+      ),
+    );
+    if (cancelled > 0) {
+      this.logger.warn(
+        `cancelled ${cancelled} call(s) still in flight after drainTimeoutMs (${this.options.drainTimeoutMs} ms)`,
+      );
+    }
+  }
+
+  private scaled(operation: () => Promise<number> | number): Promise<number> {
+    return this.scaleLock.runExclusive(() => {
+      this.throwIfClosed();
+      return operation();
+    });
+  }
+
+  private grow(n: number): number {
+    this.members.add(n);
+    return this.members.size;
+  }
+
+  private async shrink(n: number): Promise<number> {
+    await this.members.remove(
+      n,
+      `gRPC pool "${this.name}" scaled down and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`,
+    );
+    return this.members.size;
+  }
+
+  private checkCount(
+    method: string,
+    value: unknown,
+    min: number,
+    max: number,
+  ): asserts value is number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      const allowed =
+        min > max
+          ? 'no value: the pool is already at its limit'
+          : `a whole number from ${min} to ${max}`;
+      throw new PoolArgumentError(
+        this.name,
+        method,
+        `got ${String(value)}: expected ${allowed} (pool size is ${this.members.size})`,
+      );
+    }
+  }
+
+  private throwIfClosed(): void {
+    if (this.closing) {
+      throw new PoolClosedError(this.name);
+    }
+  }
+
+  private noMemberError(): Error {
+    return this.closing
+      ? new PoolClosedError(this.name)
+      : new PoolNotReadyError(this.name, this.options.urls);
+  }
+
+  /** Each target with what its members last reported, for error messages. */
+  private describeTargets(): string[] {
+    return this.options.urls.map((url) => {
+      const members = this.members.describe().filter((member) => member.target === url);
+      const errors = [
+        ...new Set(
+          members.map((member) => member.lastError).filter((error) => error !== undefined),
+        ),
+      ];
+      const states = [...new Set(members.map((member) => member.state))].join('/') || 'no member';
+      return `${url} (${states}${errors.length > 0 ? `, last error: ${errors.join(' | ')}` : ''})`;
+    });
+  }
+}

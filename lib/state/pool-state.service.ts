@@ -1,0 +1,95 @@
+import { Mutex } from 'async-mutex';
+import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
+
+/**
+ * The slot table of one pool: the ready members in a packed array that the hot path reads
+ * without a lock, and the worker→slot map that only mutations touch.
+ *
+ * Invariants, after every mutation:
+ * - the ready members fill slots `0..count-1` with no gap, and `count === slots.length`;
+ * - a worker that registers again keeps its slot; a new one takes the lowest free slot;
+ * - unregister moves the last member into the gap (O(1)); unregistering an unknown worker
+ *   is a no-op.
+ *
+ * Mutations queue on one FIFO mutex, so a worker's register and unregister apply in the
+ * order it asked for them whatever else is going on.
+ */
+export class PoolStateService<
+  W extends object = object,
+  M extends PoolMemberLoad = PoolMemberLoad,
+> {
+  /**
+   * Ready members by slot. Read-only for everyone but this class; kept packed (push and pop
+   * only) so V8 keeps its fast elements kind.
+   */
+  readonly slots: M[] = [];
+  private readonly workerAt: W[] = [];
+  private readonly slotOf = new Map<W, number>();
+  private readonly mutex = new Mutex();
+  private readyWaiters: Array<() => void> = [];
+
+  /** How many members are ready (the filled slots). */
+  get count(): number {
+    return this.slots.length;
+  }
+
+  /** Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
+  register(worker: W, member: M): Promise<number> {
+    return this.mutex.runExclusive(() => this.registerNow(worker, member));
+  }
+
+  /** Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
+  unregister(worker: W): Promise<void> {
+    return this.mutex.runExclusive(() => this.unregisterNow(worker));
+  }
+
+  /** The slot `worker` holds, or `undefined`. Off the hot path. */
+  slotOfWorker(worker: W): number | undefined {
+    return this.slotOf.get(worker);
+  }
+
+  /** Resolves as soon as at least one member is ready. */
+  whenReady(): Promise<void> {
+    if (this.slots.length > 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private registerNow(worker: W, member: M): number {
+    const known = this.slotOf.get(worker);
+    if (known !== undefined) {
+      this.slots[known] = member;
+      return known;
+    }
+    const slot = this.slots.length;
+    this.slots.push(member);
+    this.workerAt.push(worker);
+    this.slotOf.set(worker, slot);
+    if (slot === 0 && this.readyWaiters.length > 0) {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const resolve of waiters) {
+        resolve();
+      }
+    }
+    return slot;
+  }
+
+  private unregisterNow(worker: W): void {
+    const slot = this.slotOf.get(worker);
+    if (slot === undefined) {
+      return;
+    }
+    this.slotOf.delete(worker);
+    const last = this.slots.length - 1;
+    if (slot !== last) {
+      const moved = this.workerAt[last];
+      this.slots[slot] = this.slots[last];
+      this.workerAt[slot] = moved;
+      this.slotOf.set(moved, slot);
+    }
+    this.slots.pop();
+    this.workerAt.pop();
+  }
+}

@@ -1,0 +1,58 @@
+import type {
+  PoolMemberLoad,
+  PoolStrategy,
+  PoolStrategyName,
+} from '../interfaces/pool-strategy.interface.js';
+import { LeastLoadedStrategy } from './least-loaded.strategy.js';
+import { PowerOfTwoStrategy } from './power-of-two.strategy.js';
+import { RandomStrategy } from './random.strategy.js';
+import { RoundRobinStrategy } from './round-robin.strategy.js';
+
+const FACTORIES: Readonly<Record<PoolStrategyName, () => PoolStrategy>> = {
+  'round-robin': () => new RoundRobinStrategy(),
+  random: () => new RandomStrategy(),
+  'power-of-two': () => new PowerOfTwoStrategy(),
+  'least-loaded': () => new LeastLoadedStrategy(),
+};
+
+/** Names of the built-in strategies, in the order the docs list them. */
+export const STRATEGY_NAMES = Object.keys(FACTORIES) as readonly PoolStrategyName[];
+
+/** Whether `name` is a built-in strategy. */
+export function isStrategyName(name: string): name is PoolStrategyName {
+  return Object.hasOwn(FACTORIES, name);
+}
+
+/**
+ * A fresh strategy for one pool (each pool keeps its own counters). A user's strategy is
+ * wrapped so that an index out of range fails with a message naming it, not a TypeError
+ * from deep inside the pool.
+ */
+export function createStrategy(
+  pool: string,
+  strategy: PoolStrategyName | PoolStrategy,
+): PoolStrategy {
+  return typeof strategy === 'string' ? FACTORIES[strategy]() : new CheckedStrategy(pool, strategy);
+}
+
+class CheckedStrategy implements PoolStrategy {
+  readonly name: string;
+
+  constructor(
+    private readonly pool: string,
+    private readonly inner: PoolStrategy,
+  ) {
+    this.name = inner.name;
+  }
+
+  pick(members: ArrayLike<PoolMemberLoad>, count: number): number {
+    const index = this.inner.pick(members, count);
+    // Unsigned compare: rejects negatives, NaN, fractions above count and non-numbers in one test.
+    if (index >>> 0 !== index || index >= count) {
+      throw new RangeError(
+        `gRPC pool "${this.pool}": strategy "${this.name}" picked ${String(index)}; pick() must return a whole number from 0 to count-1 (count was ${count})`,
+      );
+    }
+    return index;
+  }
+}
