@@ -9,6 +9,8 @@ export { InjectPool } from './tokens/inject-pool.decorator.js';
 export { PoolService } from './pool/pool.service.js';
 export { PoolStateService } from './state/pool-state.service.js';
 export { MemberChannel } from './member/member-channel.js';
+export { PoolChannel } from './channel/pool-channel.js';
+export type { GrpcClientConstructor } from './clients/pool-clients.js';
 export {
   PoolArgumentError,
   PoolClosedError,
@@ -23,6 +25,7 @@ export type {
   GrpcPoolKeepaliveOptions,
   GrpcPoolModuleExtras,
   GrpcPoolOptions,
+  PoolProtoOptions,
   ResolvedPoolOptions,
 } from './interfaces/grpc-pool-options.interface.js';
 export type {

@@ -27,6 +27,24 @@ export interface GrpcPoolBackoffOptions {
   maxMs?: number;
 }
 
+/**
+ * Where `getService()` finds its services: the same names and meaning as in
+ * `@nestjs/microservices` `GrpcOptions['options']`, so a `ClientsModule.register` config
+ * moves over as it is.
+ */
+export interface PoolProtoOptions {
+  /** Proto package name(s), e.g. `'hero'`. */
+  package: string | string[];
+  /** Path(s) of the .proto file(s). */
+  protoPath?: string | string[];
+  /** `@grpc/proto-loader` options, e.g. `{ keepCase: true }`. */
+  loader?: Record<string, unknown>;
+  /** Module to load protos with; default `'@grpc/proto-loader'`. */
+  protoLoader?: string;
+  /** An already loaded package definition, instead of `protoPath`. */
+  packageDefinition?: unknown;
+}
+
 /** Options of one pool, given to `GrpcPoolModule.forRoot` or returned by a `forRootAsync` factory. */
 export interface GrpcPoolOptions {
   /**
@@ -59,6 +77,22 @@ export interface GrpcPoolOptions {
   connectTimeoutMs?: number;
   /** Health: fewer ready members than this reports `degraded`. Default: the pool's size. */
   minReady?: number;
+  /** Proto package(s) for `getService()`, as in Nest's gRPC client options. */
+  package?: string | string[];
+  /** Proto file(s) for `getService()`. */
+  protoPath?: string | string[];
+  /** `@grpc/proto-loader` options for `getService()`. */
+  loader?: Record<string, unknown>;
+  /** Proto loader module for `getService()`; default `'@grpc/proto-loader'`. */
+  protoLoader?: string;
+  /** A loaded package definition for `getService()`, instead of `protoPath`. */
+  packageDefinition?: unknown;
+  /** `grpc.max_send_message_length` on every member (bytes; -1 for no limit). */
+  maxSendMessageLength?: number;
+  /** `grpc.max_receive_message_length` on every member (bytes; -1 for no limit). */
+  maxReceiveMessageLength?: number;
+  /** `grpc.max_metadata_size` on every member (bytes). */
+  maxMetadataSize?: number;
 }
 
 /** Options after validation: every default filled in, the whole object frozen. */
@@ -74,6 +108,8 @@ export interface ResolvedPoolOptions {
   readonly drainTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly minReady: number | undefined;
+  /** Set when the pool was given proto options (`package`). */
+  readonly proto: Readonly<PoolProtoOptions> | undefined;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -5,7 +5,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') {
     return value.length > 80 ? `a string of ${value.length} characters` : JSON.stringify(value);
   }
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+  if (typeof value === 'bigint') {
+    return `${value}n`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
     return String(value);
   }
   if (value === null || value === undefined) {
@@ -34,6 +37,10 @@ export class OptionChecker {
     return value;
   }
 
+  /**
+   * The own entries of an object option, without those set to `undefined` (left out, as
+   * `keepaliveTimeMs: config.get('UNSET')` means), in a copy with no prototype.
+   */
   record(option: string, value: unknown): Record<string, unknown> {
     if (value === undefined) {
       return {};
@@ -41,6 +48,10 @@ export class OptionChecker {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       this.fail(option, value, 'a plain object');
     }
-    return value as Record<string, unknown>;
+    const entries = Object.entries(value).filter(([, entry]) => entry !== undefined);
+    return Object.assign(
+      Object.create(null) as Record<string, unknown>,
+      Object.fromEntries(entries),
+    );
   }
 }

@@ -8,6 +8,7 @@ import {
 import { PoolConfigError } from '../errors/pool.errors.js';
 import type {
   GrpcPoolOptions,
+  PoolProtoOptions,
   ResolvedPoolOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
 import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
@@ -26,7 +27,22 @@ const KNOWN_OPTIONS = new Set([
   'drainTimeoutMs',
   'connectTimeoutMs',
   'minReady',
+  'package',
+  'protoPath',
+  'loader',
+  'protoLoader',
+  'packageDefinition',
+  'maxSendMessageLength',
+  'maxReceiveMessageLength',
+  'maxMetadataSize',
 ]);
+
+/** Nest's message size option names and the grpc-js channel args they stand for. */
+const MESSAGE_SIZE_ARGS: Readonly<Record<string, string>> = {
+  maxSendMessageLength: 'grpc.max_send_message_length',
+  maxReceiveMessageLength: 'grpc.max_receive_message_length',
+  maxMetadataSize: 'grpc.max_metadata_size',
+};
 
 /** Nest's keepalive option names and the grpc-js channel args they stand for. */
 const KEEPALIVE_ARGS: Readonly<Record<string, string>> = {
@@ -123,11 +139,57 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       MAX_TIMER_MS,
     ),
     minReady,
+    proto: resolveProto(check, options),
   });
 }
 
+/** The proto options for `getService()`, or `undefined` when the pool has none. */
+function resolveProto(
+  check: OptionChecker,
+  options: GrpcPoolOptions,
+): PoolProtoOptions | undefined {
+  const { package: pkg, protoPath, loader, protoLoader, packageDefinition } = options;
+  if (pkg === undefined) {
+    for (const [key, value] of Object.entries({
+      protoPath,
+      loader,
+      protoLoader,
+      packageDefinition,
+    })) {
+      if (value !== undefined) {
+        check.fail(
+          key,
+          value,
+          'to come with "package" (the proto package getService() looks services up in)',
+        );
+      }
+    }
+    return undefined;
+  }
+  const names = (value: unknown) =>
+    (Array.isArray(value) ? value : [value]).every(
+      (item) => typeof item === 'string' && item !== '',
+    );
+  if (!names(pkg)) {
+    check.fail('package', pkg, 'a proto package name or a list of them, e.g. "hero"');
+  }
+  if (protoPath === undefined ? packageDefinition === undefined : !names(protoPath)) {
+    check.fail(
+      'protoPath',
+      protoPath,
+      'the path of a .proto file (or a list of paths), or a packageDefinition instead',
+    );
+  }
+  if (protoLoader !== undefined && (typeof protoLoader !== 'string' || protoLoader === '')) {
+    check.fail('protoLoader', protoLoader, 'a module name such as "@grpc/proto-loader"');
+  }
+  check.record('loader', loader);
+  return Object.freeze({ package: pkg, protoPath, loader, protoLoader, packageDefinition });
+}
+
 function resolveUrls(name: string, url: unknown): readonly string[] {
-  const list = Array.isArray(url) ? url : [url];
+  // Array.from turns holes of a sparse list into undefined, which the check below refuses.
+  const list: unknown[] = Array.isArray(url) ? Array.from(url) : [url];
   if (list.length === 0) {
     throw new PoolConfigError(
       name,
@@ -161,6 +223,9 @@ function targetProblem(target: unknown): string | undefined {
   }
   const hostPort = /^(\[[0-9a-f:.]+\]|[^:/[\]]+)(?::(\d+))?$/i.exec(target);
   if (!hostPort) {
+    if (/^[^:/]+:$/.test(target)) {
+      return `the port is missing; ${expected}`;
+    }
     return scheme ? `unknown scheme "${scheme}:"; ${expected}` : expected;
   }
   const port = hostPort[2] === undefined ? 443 : Number(hostPort[2]);
@@ -191,7 +256,7 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
   }
   const keepalive = check.record('keepalive', options.keepalive);
   for (const [key, value] of Object.entries(keepalive)) {
-    const arg = KEEPALIVE_ARGS[key];
+    const arg = Object.hasOwn(KEEPALIVE_ARGS, key) ? KEEPALIVE_ARGS[key] : undefined;
     if (arg === undefined) {
       check.fail(`keepalive.${key}`, value, `one of ${Object.keys(KEEPALIVE_ARGS).join(', ')}`);
     }
@@ -219,6 +284,12 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
       least,
       MAX_TIMER_MS,
     );
+  }
+  for (const [key, arg] of Object.entries(MESSAGE_SIZE_ARGS)) {
+    const value = options[key as keyof GrpcPoolOptions];
+    if (value !== undefined) {
+      args[arg] = check.integer(key, value, -1, MAX_TIMER_MS);
+    }
   }
   args['grpc.client_idle_timeout_ms'] ??= MEMBER_IDLE_TIMEOUT_MS;
   // Without this, grpc-js would share one connection between all members with equal args.

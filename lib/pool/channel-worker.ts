@@ -19,6 +19,8 @@ export interface ChannelWorkerConfig {
   readonly channelOptions: Readonly<ChannelOptions>;
   /** A member CONNECTING this long gets a fresh channel. */
   readonly connectTimeoutMs: number;
+  /** Told after every connectivity change of the member. */
+  readonly onStateChange: () => void;
 }
 
 /**
@@ -78,8 +80,8 @@ export class ChannelWorker {
       this.member.cancelAll(Status.CANCELLED, reason);
     }
     this.member.inner.close();
-    this.state = State.SHUTDOWN;
     this.readySince = undefined;
+    this.enter(State.SHUTDOWN);
     return { cancelled };
   }
 
@@ -126,6 +128,9 @@ export class ChannelWorker {
     }
     if (state === State.TRANSIENT_FAILURE) {
       this.recordLastError(this.member.inner);
+    }
+    if (state !== previous) {
+      this.config.onStateChange();
     }
   }
 

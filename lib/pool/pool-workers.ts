@@ -13,10 +13,12 @@ import { ChannelWorker } from './channel-worker.js';
 export class PoolWorkers {
   private readonly all: ChannelWorker[] = [];
   private nextId = 0;
+  private nextWaiting = 0;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
     private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
+    private readonly onStateChange: () => void,
   ) {}
 
   get size(): number {
@@ -37,12 +39,41 @@ export class PoolWorkers {
           credentials: this.options.credentials,
           channelOptions: this.options.channelOptions,
           connectTimeoutMs: this.options.connectTimeoutMs,
+          onStateChange: this.onStateChange,
         },
         this.state,
       );
       this.all.push(worker);
       worker.start();
     }
+    this.onStateChange();
+  }
+
+  /**
+   * For a call made while no member holds a slot: the member likeliest to take it soonest
+   * (READY but not yet slotted, then connecting, then failed), rotating among equals.
+   */
+  waitingMember(): MemberChannel | undefined {
+    for (const wanted of [
+      [State.READY],
+      [State.CONNECTING, State.IDLE],
+      [State.TRANSIENT_FAILURE],
+    ]) {
+      const candidates = this.all.filter((worker) => wanted.includes(worker.state));
+      if (candidates.length > 0) {
+        return candidates[this.nextWaiting++ % candidates.length].member;
+      }
+    }
+    return undefined;
+  }
+
+  /** The members' connectivity folded into one, as a channel would report it. */
+  connectivity(): State {
+    const states = new Set(this.all.map((worker) => worker.state));
+    if (states.has(State.READY)) return State.READY;
+    if (states.has(State.CONNECTING) || states.has(State.IDLE)) return State.CONNECTING;
+    if (states.has(State.TRANSIENT_FAILURE)) return State.TRANSIENT_FAILURE;
+    return State.IDLE;
   }
 
   /**
@@ -61,6 +92,7 @@ export class PoolWorkers {
     for (const victim of victims) {
       this.all.splice(this.all.indexOf(victim), 1);
     }
+    this.onStateChange();
     return this.drain(victims, reason);
   }
 

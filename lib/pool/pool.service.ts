@@ -4,7 +4,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { ChannelInterface as Channel } from '@grpc/grpc-js';
+import {
+  connectivityState as State,
+  type ChannelInterface as Channel,
+  type ClientOptions,
+} from '@grpc/grpc-js';
 import { Mutex } from 'async-mutex';
 import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
 import {
@@ -19,6 +23,9 @@ import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { createStrategy } from '../strategies/create-strategy.js';
+import { PoolChannel } from '../channel/pool-channel.js';
+import { PoolConnectivity } from '../channel/pool-connectivity.js';
+import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
 import { PoolWorkers } from './pool-workers.js';
 
@@ -37,6 +44,14 @@ const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
 export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   /** The pool's name (`'default'` unless `forRoot` named it). */
   readonly name: string;
+  /**
+   * The whole pool as one grpc-js `Channel` that picks a member per call: give it to any
+   * client as `{ channelOverride: pool.channel }`. Its `close()` is a no-op; the pool's
+   * lifecycle owns the connections.
+   */
+  readonly channel: Channel;
+  private readonly connectivity: PoolConnectivity;
+  private readonly clients: PoolClients;
   private slots: readonly MemberChannel[];
   private readonly strategy: PoolStrategy;
   private readonly members: PoolWorkers;
@@ -52,7 +67,17 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.name = options.name;
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy);
-    this.members = new PoolWorkers(options, state);
+    this.members = new PoolWorkers(options, state, () => this.connectivity.refresh());
+    this.connectivity = new PoolConnectivity(() =>
+      this.closing ? State.SHUTDOWN : this.members.connectivity(),
+    );
+    this.channel = new PoolChannel({
+      name: options.name,
+      target: options.urls.join(','),
+      connectivity: this.connectivity,
+      memberForCall: () => this.memberForCall(),
+    });
+    this.clients = new PoolClients(options.name, this.channel, options.proto);
     this.logger = new Logger(`GrpcPool(${options.name})`);
   }
 
@@ -78,6 +103,58 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     const slots = this.slots;
     const count = slots.length;
     return count === 0 ? undefined : slots[this.strategy.pick(slots, count)];
+  }
+
+  /**
+   * A member for one call on `pool.channel`: as {@link getChannel} while a member is ready;
+   * otherwise the member grpc-js should queue the call on, or why there is none.
+   */
+  private memberForCall(): MemberChannel | string {
+    const slots = this.slots;
+    const count = slots.length;
+    if (count > 0) {
+      return slots[this.strategy.pick(slots, count)];
+    }
+    if (this.closing) {
+      return `gRPC pool "${this.name}" is closed; no call can be made on it`;
+    }
+    return (
+      this.members.waitingMember() ??
+      `gRPC pool "${this.name}" has not started; call it after the module initializes`
+    );
+  }
+
+  /**
+   * Nest `ClientGrpc` Observable stubs of `service`, made by Nest's own `ClientGrpcProxy`
+   * on `pool.channel`: every call is balanced over the members. Needs the proto options
+   * (`package`, `protoPath`) in the pool's options.
+   *
+   * @example
+   * const heroes = pool.getService<HeroService>('HeroService');
+   * heroes.findOne({ id: 1 }).subscribe(console.log);
+   */
+  getService<T extends object>(service: string): T {
+    return this.clients.getService<T>(service);
+  }
+
+  /** The raw grpc-js client of `service` on `pool.channel`, like `ClientGrpc.getClientByServiceName`. */
+  getClientByServiceName<T = unknown>(service: string): T {
+    return this.clients.getClientByServiceName<T>(service);
+  }
+
+  /**
+   * A client of any grpc-js client constructor (proto-loader, grpc-tools, ts-proto) on
+   * `pool.channel`, made once per constructor.
+   *
+   * @example const heroes = pool.getClient(HeroServiceClient);
+   */
+  getClient<T>(ctor: GrpcClientConstructor<T>): T {
+    return this.clients.getClient(ctor);
+  }
+
+  /** A new client of `ctor` on `pool.channel` with its own options, e.g. `{ interceptors }`. */
+  createClient<T>(ctor: GrpcClientConstructor<T>, options?: ClientOptions): T {
+    return this.clients.createClient(ctor, options);
   }
 
   /**
@@ -114,10 +191,15 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     }
   }
 
-  /** Adds `n` members; resolves with the new size. Scale operations run one at a time. */
+  /**
+   * Adds `n` members; resolves with the new size. Scale operations run one at a time, in
+   * the order they were asked for; each checks its argument against the size it finds.
+   */
   scaleUp(n: number): Promise<number> {
-    this.checkCount('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
-    return this.scaled(() => this.grow(n));
+    return this.scaled(() => {
+      this.checkCount('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
+      return this.grow(n);
+    });
   }
 
   /**
@@ -125,18 +207,19 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * finish (up to `drainTimeoutMs`) before their connections close. Resolves with the new size.
    */
   scaleDown(n: number): Promise<number> {
-    this.checkCount('scaleDown(n)', n, 1, this.members.size - 1);
-    return this.scaled(() => this.shrink(n));
+    return this.scaled(() => {
+      this.checkCount('scaleDown(n)', n, 1, this.members.size - 1);
+      return this.shrink(n);
+    });
   }
 
   /** Grows or shrinks the pool to `size` members; resolves with the new size. */
   resize(size: number): Promise<number> {
-    this.checkCount('resize(size)', size, 1, MAX_POOL_SIZE);
-    return this.scaled(() =>
-      size > this.members.size
-        ? this.grow(size - this.members.size)
-        : this.shrink(this.members.size - size),
-    );
+    return this.scaled(() => {
+      this.checkCount('resize(size)', size, 1, MAX_POOL_SIZE);
+      const current = this.members.size;
+      return size > current ? this.grow(size - current) : this.shrink(current - size);
+    });
   }
 
   /** A snapshot: expected size, ready count, strategy and every member. */
@@ -170,8 +253,9 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
-  onModuleInit(): Promise<void> {
-    return this.scaled(async () => this.grow(this.options.size)).then(() => undefined);
+  async onModuleInit(): Promise<void> {
+    await this.clients.load();
+    await this.scaled(() => this.grow(this.options.size));
   }
 
   /** @internal Nest lifecycle: with `readyTimeoutMs`, bootstrap waits for a ready member. */
@@ -183,6 +267,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       await this.awaitReady(this.options.readyTimeoutMs);
     } catch (error) {
       if (this.options.onReadyTimeout === 'fail') {
+        // Nest runs no shutdown hook after a failed bootstrap: release the members here.
+        await this.close();
         throw error;
       }
       this.logger.warn(`${(error as Error).message}; starting anyway (onReadyTimeout: 'warn')`);
@@ -197,6 +283,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
     this.lifetime.abort();
+    this.connectivity.refresh();
     const cancelled = await this.scaleLock.runExclusive(() =>
       this.members.removeAll(
         `gRPC pool "${this.name}" shut down and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`,

@@ -114,7 +114,7 @@ export class EchoServer {
       ) => {
         const peer = this.count(call);
         void track(
-          sleep(call.request.delayMs ?? 0).then(() => {
+          serverDelay(call.request.delayMs ?? 0).then(() => {
             if (call.request.failCode) {
               callback({
                 code: call.request.failCode,
@@ -134,7 +134,7 @@ export class EchoServer {
             call.on('cancelled', () => (cancelled = true));
             const count = call.request.count ?? 0;
             for (let i = 0; (count === 0 || i < count) && !cancelled; i++) {
-              await sleep(call.request.delayMs ?? 0);
+              await serverDelay(call.request.delayMs ?? 0);
               if (!cancelled) call.write(reply(call.request, peer, call.metadata, i));
             }
             if (!cancelled) {
@@ -189,6 +189,11 @@ export class EchoServer {
       },
     };
   }
+}
+
+/** A handler's delay: unref'd so that a killed server's pending handlers never hold the process. */
+function serverDelay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,0 +1,163 @@
+import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
+import { EchoClient, EchoServer, unary, waitFor } from '../support/echo-server.js';
+import { startPoolApp, type PoolApp } from '../support/pool-app.js';
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('pool.channel', () => {
+  const apps: PoolApp[] = [];
+  const servers: EchoServer[] = [];
+  const start = async (...args: Parameters<typeof startPoolApp>) => {
+    const app = await startPoolApp(...args);
+    apps.push(app);
+    return app;
+  };
+  const serve = async (options?: Parameters<typeof EchoServer.start>[0]) => {
+    const server = await EchoServer.start(options);
+    servers.push(server);
+    return server;
+  };
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    servers.splice(0).forEach((server) => server.stop());
+  });
+
+  it('balances every call of one client over all members and counts them', async () => {
+    const server = await serve();
+    const { pool } = await start({ url: server.url, size: 4 });
+    await waitFor(() => pool.status().ready === 4, 'four ready members');
+    const client = new EchoClient('ignored', grpc.credentials.createInsecure(), {
+      channelOverride: pool.channel,
+    });
+    for (let i = 0; i < 40; i++) {
+      await new Promise((resolve, reject) =>
+        client.Unary({ message: `${i}` }, (error: Error | null) =>
+          error ? reject(error) : resolve(1),
+        ),
+      );
+    }
+    expect([...server.callsByPeer.values()]).toEqual([10, 10, 10, 10]);
+    expect(pool.status().members.map((member) => member.callsStarted)).toEqual([10, 10, 10, 10]);
+    client.close();
+    // client.close() closed only the pool's face, not the pool.
+    await expect(unary(pool.channel, { message: 'still open' })).resolves.toMatchObject({
+      message: 'still open',
+    });
+  });
+
+  it('reports the pool connectivity and serves waitForReady on a client', async () => {
+    const port = await freePort();
+    const { pool } = await start({
+      url: `127.0.0.1:${port}`,
+      size: 2,
+      backoff: { initialMs: 50, maxMs: 100 },
+    });
+    expect([grpc.connectivityState.CONNECTING, grpc.connectivityState.TRANSIENT_FAILURE]).toContain(
+      pool.channel.getConnectivityState(false),
+    );
+    const client = new EchoClient('ignored', grpc.credentials.createInsecure(), {
+      channelOverride: pool.channel,
+    });
+    const ready = new Promise<void>((resolve, reject) =>
+      client.waitForReady(Date.now() + 5_000, (error?: Error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    await serve({ port });
+    await expect(ready).resolves.toBeUndefined();
+    expect(pool.channel.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+
+    await pool.close();
+    expect(pool.channel.getConnectivityState(false)).toBe(grpc.connectivityState.SHUTDOWN);
+  });
+
+  it('waitForReady on a client fails at its deadline when no member connects', async () => {
+    const port = await freePort();
+    const { pool } = await start({ url: `127.0.0.1:${port}`, size: 1 });
+    const client = new EchoClient('ignored', grpc.credentials.createInsecure(), {
+      channelOverride: pool.channel,
+    });
+    const started = Date.now();
+    await expect(
+      new Promise<void>((resolve, reject) =>
+        client.waitForReady(Date.now() + 300, (error?: Error) =>
+          error ? reject(error) : resolve(),
+        ),
+      ),
+    ).rejects.toThrow(/Failed to connect before the deadline/);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('with no member ready: a call waits while members connect, fails fast when all failed, waits with waitForReady', async () => {
+    const port = await freePort();
+    const { pool } = await start({
+      url: `127.0.0.1:${port}`,
+      size: 2,
+      backoff: { initialMs: 200, maxMs: 200 },
+    });
+    await waitFor(
+      () => pool.channel.getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE,
+      'all members failed',
+    );
+
+    const fastFail = Date.now();
+    await expect(
+      unary(pool.channel, { message: 'x' }, { deadline: Date.now() + 5_000 }),
+    ).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(Date.now() - fastFail).toBeLessThan(1_000);
+
+    const waiting = unary(
+      pool.channel,
+      { message: 'waited' },
+      { deadline: Date.now() + 5_000 },
+      new grpc.Metadata({ waitForReady: true }),
+    );
+    const timesOut = unary(
+      pool.channel,
+      { message: 'late' },
+      { deadline: Date.now() + 150 },
+      new grpc.Metadata({ waitForReady: true }),
+    );
+    await expect(timesOut).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+    await serve({ port });
+    await expect(waiting).resolves.toMatchObject({ message: 'waited' });
+    await waitFor(() => pool.status().inFlight === 0, 'no call in flight');
+  });
+
+  it('a call on a closed pool fails with UNAVAILABLE and a clear message, without a deadline', async () => {
+    const server = await serve();
+    const { pool } = await start({ url: server.url, size: 1 });
+    await pool.close();
+    await expect(unary(pool.channel, {})).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: 'gRPC pool "default" is closed; no call can be made on it',
+    });
+  });
+
+  it('1,000 concurrent calls against max_concurrent_streams 10 spread over the members and all counts return to 0', async () => {
+    const server = await serve({ serverOptions: { 'grpc.max_concurrent_streams': 10 } });
+    const { pool } = await start({ url: server.url, size: 4, strategy: 'least-loaded' });
+    await waitFor(() => pool.status().ready === 4, 'four ready members');
+    const replies = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        unary(pool.channel, { message: `${i}`, delayMs: 2 }, { deadline: Date.now() + 20_000 }),
+      ),
+    );
+    expect(replies).toHaveLength(1_000);
+    const perMember = pool.status().members.map((member) => member.callsStarted);
+    expect(perMember.filter((calls) => calls > 0).length).toBeGreaterThan(1);
+    expect(perMember.reduce((a, b) => a + b, 0)).toBe(1_000);
+    expect(pool.status().members.map((member) => member.inFlight)).toEqual([0, 0, 0, 0]);
+  });
+});
