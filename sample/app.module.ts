@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { GrpcPoolModule } from 'nestjs-grpc-pool';
 import { GrpcPoolHealthModule } from 'nestjs-grpc-pool/health';
 import { HealthController } from './health.controller.js';
+import { HERO_PROTO_PATH } from './hero.grpc.js';
 import { HeroesController } from './heroes.controller.js';
 import { PoolController } from './pool.controller.js';
 
@@ -35,6 +36,10 @@ export class AppModule {
           useFactory: (config: ConfigService) => ({
             url: config.getOrThrow<string>('HERO_GRPC_URL'),
             size: 4,
+            // As in ClientsModule.register: what getService() loads its stubs from.
+            package: 'hero',
+            protoPath: HERO_PROTO_PATH,
+            loader: { keepCase: false, longs: Number, enums: String, defaults: true },
             // Bootstrap (app.listen) waits for a connected member, and fails after 5 s.
             readyTimeoutMs: 5_000,
           }),

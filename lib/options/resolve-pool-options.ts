@@ -8,11 +8,12 @@ import {
 import { PoolConfigError } from '../errors/pool.errors.js';
 import type {
   GrpcPoolOptions,
-  PoolProtoOptions,
   ResolvedPoolOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
 import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
 import { describeValue, OptionChecker } from './option-checker.js';
+import { resolveProto } from './resolve-proto.js';
+import { resolveUrls } from './resolve-targets.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -54,9 +55,6 @@ const KEEPALIVE_ARGS: Readonly<Record<string, string>> = {
   http2MinPingIntervalWithoutDataMs: 'grpc.http2.min_ping_interval_without_data_ms',
   http2MaxPingStrikes: 'grpc.http2.max_ping_strikes',
 };
-
-/** URI schemes grpc-js resolves out of the box; anything else is read as `host[:port]`. */
-const URI_SCHEMES = new Set(['dns', 'unix', 'unix-abstract', 'ipv4', 'ipv6', 'vsock', 'xds']);
 
 /**
  * Checks every field of a pool's options once, fills in the defaults and freezes the
@@ -141,95 +139,6 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
     minReady,
     proto: resolveProto(check, options),
   });
-}
-
-/** The proto options for `getService()`, or `undefined` when the pool has none. */
-function resolveProto(
-  check: OptionChecker,
-  options: GrpcPoolOptions,
-): PoolProtoOptions | undefined {
-  const { package: pkg, protoPath, loader, protoLoader, packageDefinition } = options;
-  if (pkg === undefined) {
-    for (const [key, value] of Object.entries({
-      protoPath,
-      loader,
-      protoLoader,
-      packageDefinition,
-    })) {
-      if (value !== undefined) {
-        check.fail(
-          key,
-          value,
-          'to come with "package" (the proto package getService() looks services up in)',
-        );
-      }
-    }
-    return undefined;
-  }
-  const names = (value: unknown) =>
-    (Array.isArray(value) ? value : [value]).every(
-      (item) => typeof item === 'string' && item !== '',
-    );
-  if (!names(pkg)) {
-    check.fail('package', pkg, 'a proto package name or a list of them, e.g. "hero"');
-  }
-  if (protoPath === undefined ? packageDefinition === undefined : !names(protoPath)) {
-    check.fail(
-      'protoPath',
-      protoPath,
-      'the path of a .proto file (or a list of paths), or a packageDefinition instead',
-    );
-  }
-  if (protoLoader !== undefined && (typeof protoLoader !== 'string' || protoLoader === '')) {
-    check.fail('protoLoader', protoLoader, 'a module name such as "@grpc/proto-loader"');
-  }
-  check.record('loader', loader);
-  return Object.freeze({ package: pkg, protoPath, loader, protoLoader, packageDefinition });
-}
-
-function resolveUrls(name: string, url: unknown): readonly string[] {
-  // Array.from turns holes of a sparse list into undefined, which the check below refuses.
-  const list: unknown[] = Array.isArray(url) ? Array.from(url) : [url];
-  if (list.length === 0) {
-    throw new PoolConfigError(
-      name,
-      'url',
-      'is an empty list: give at least one target such as "localhost:50051"',
-    );
-  }
-  return Object.freeze(
-    list.map((target: unknown, index) => {
-      const option = Array.isArray(url) ? `url[${index}]` : 'url';
-      const problem = targetProblem(target);
-      if (problem) {
-        throw new PoolConfigError(name, option, `is ${describeValue(target)}: ${problem}`);
-      }
-      return target as string;
-    }),
-  );
-}
-
-/** Why a target is unusable, or `undefined` when grpc-js can take it. */
-function targetProblem(target: unknown): string | undefined {
-  const expected = 'expected "host:port", "dns:///host:port" or "unix:///path"';
-  if (typeof target !== 'string' || target.trim() === '' || /\s/.test(target)) {
-    return expected;
-  }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase();
-  if (scheme !== undefined && URI_SCHEMES.has(scheme)) {
-    return target.length > scheme.length + 1
-      ? undefined
-      : `${expected} (nothing follows "${scheme}:")`;
-  }
-  const hostPort = /^(\[[0-9a-f:.]+\]|[^:/[\]]+)(?::(\d+))?$/i.exec(target);
-  if (!hostPort) {
-    if (/^[^:/]+:$/.test(target)) {
-      return `the port is missing; ${expected}`;
-    }
-    return scheme ? `unknown scheme "${scheme}:"; ${expected}` : expected;
-  }
-  const port = hostPort[2] === undefined ? 443 : Number(hostPort[2]);
-  return port >= 1 && port <= 65535 ? undefined : `port must be from 1 to 65535; ${expected}`;
 }
 
 function isStrategyObject(value: unknown): boolean {

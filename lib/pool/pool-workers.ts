@@ -120,6 +120,21 @@ export class PoolWorkers {
     });
   }
 
+  /** Each target with what its members last reported, for error messages. */
+  describeTargets(): string[] {
+    const members = this.describe();
+    return this.options.urls.map((url) => {
+      const own = members.filter((member) => member.target === url);
+      const errors = [
+        ...new Set(
+          own.flatMap((member) => (member.lastError === undefined ? [] : [member.lastError])),
+        ),
+      ];
+      const states = [...new Set(own.map((member) => member.state))].join('/') || 'no member';
+      return `${url} (${states}${errors.length > 0 ? `, last error: ${errors.join(' | ')}` : ''})`;
+    });
+  }
+
   private async drain(workers: readonly ChannelWorker[], reason: string): Promise<number> {
     const results = await Promise.all(
       workers.map((worker) => worker.drain(this.options.drainTimeoutMs, reason)),

@@ -9,14 +9,8 @@ import {
   type ChannelInterface as Channel,
   type ClientOptions,
 } from '@grpc/grpc-js';
-import { Mutex } from 'async-mutex';
-import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
-import {
-  PoolArgumentError,
-  PoolClosedError,
-  PoolNotReadyError,
-  PoolTimeoutError,
-} from '../errors/pool.errors.js';
+import { MAX_TIMER_MS } from '../grpc-pool.constants.js';
+import { PoolClosedError, PoolNotReadyError, PoolTimeoutError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { PoolStatus, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
 import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
@@ -27,6 +21,9 @@ import { PoolChannel } from '../channel/pool-channel.js';
 import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
+import { PoolScaler } from './pool-scaler.js';
+import { checkWholeNumber } from '../options/check-whole-number.js';
+import { untilReady } from './until-ready.js';
 import { PoolWorkers } from './pool-workers.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
@@ -55,7 +52,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private slots: readonly MemberChannel[];
   private readonly strategy: PoolStrategy;
   private readonly members: PoolWorkers;
-  private readonly scaleLock = new Mutex();
+  private readonly scaler: PoolScaler;
   private readonly lifetime = new AbortController();
   private closing: Promise<void> | undefined;
   private readonly logger: Logger;
@@ -68,6 +65,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy);
     this.members = new PoolWorkers(options, state, () => this.connectivity.refresh());
+    this.scaler = new PoolScaler(
+      options.name,
+      options.drainTimeoutMs,
+      this.members,
+      () => this.closing !== undefined,
+    );
     this.connectivity = new PoolConnectivity(() =>
       this.closing ? State.SHUTDOWN : this.members.connectivity(),
     );
@@ -165,30 +168,15 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * @param timeoutMs default: the pool's `readyTimeoutMs`, or 10,000 when that is 0
    */
   async awaitReady(timeoutMs: number = this.options.readyTimeoutMs || 10_000): Promise<void> {
-    this.checkCount('awaitReady(timeoutMs)', timeoutMs, 0, MAX_TIMER_MS);
+    checkWholeNumber(this.name, 'awaitReady(timeoutMs)', timeoutMs, 0, MAX_TIMER_MS);
     this.throwIfClosed();
     if (this.slots.length > 0) {
       return;
     }
-    const signal = this.lifetime.signal;
-    let timer: NodeJS.Timeout | undefined;
-    let onClose: (() => void) | undefined;
-    try {
-      await Promise.race([
-        this.state.whenReady(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new PoolTimeoutError(this.name, timeoutMs, this.describeTargets())),
-            timeoutMs,
-          );
-          onClose = () => reject(new PoolClosedError(this.name));
-          signal.addEventListener('abort', onClose, { once: true });
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onClose as () => void);
-    }
+    await untilReady(this.state.whenReady(), timeoutMs, this.lifetime.signal, {
+      timedOut: () => new PoolTimeoutError(this.name, timeoutMs, this.members.describeTargets()),
+      closed: () => new PoolClosedError(this.name),
+    });
   }
 
   /**
@@ -196,10 +184,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * the order they were asked for; each checks its argument against the size it finds.
    */
   scaleUp(n: number): Promise<number> {
-    return this.scaled(() => {
-      this.checkCount('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
-      return this.grow(n);
-    });
+    return this.scaler.scaleUp(n);
   }
 
   /**
@@ -207,19 +192,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * finish (up to `drainTimeoutMs`) before their connections close. Resolves with the new size.
    */
   scaleDown(n: number): Promise<number> {
-    return this.scaled(() => {
-      this.checkCount('scaleDown(n)', n, 1, this.members.size - 1);
-      return this.shrink(n);
-    });
+    return this.scaler.scaleDown(n);
   }
 
   /** Grows or shrinks the pool to `size` members; resolves with the new size. */
   resize(size: number): Promise<number> {
-    return this.scaled(() => {
-      this.checkCount('resize(size)', size, 1, MAX_POOL_SIZE);
-      const current = this.members.size;
-      return size > current ? this.grow(size - current) : this.shrink(current - size);
-    });
+    return this.scaler.resize(size);
   }
 
   /** A snapshot: expected size, ready count, strategy and every member. */
@@ -255,7 +233,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
   async onModuleInit(): Promise<void> {
     await this.clients.load();
-    await this.scaled(() => this.grow(this.options.size));
+    await this.scaler.start(this.options.size);
   }
 
   /** @internal Nest lifecycle: with `readyTimeoutMs`, bootstrap waits for a ready member. */
@@ -284,53 +262,10 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.slots = NO_MEMBERS;
     this.lifetime.abort();
     this.connectivity.refresh();
-    const cancelled = await this.scaleLock.runExclusive(() =>
-      this.members.removeAll(
-        `gRPC pool "${this.name}" shut down and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`,
-      ),
-    );
+    const cancelled = await this.scaler.stop();
     if (cancelled > 0) {
       this.logger.warn(
         `cancelled ${cancelled} call(s) still in flight after drainTimeoutMs (${this.options.drainTimeoutMs} ms)`,
-      );
-    }
-  }
-
-  private scaled(operation: () => Promise<number> | number): Promise<number> {
-    return this.scaleLock.runExclusive(() => {
-      this.throwIfClosed();
-      return operation();
-    });
-  }
-
-  private grow(n: number): number {
-    this.members.add(n);
-    return this.members.size;
-  }
-
-  private async shrink(n: number): Promise<number> {
-    await this.members.remove(
-      n,
-      `gRPC pool "${this.name}" scaled down and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`,
-    );
-    return this.members.size;
-  }
-
-  private checkCount(
-    method: string,
-    value: unknown,
-    min: number,
-    max: number,
-  ): asserts value is number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      const allowed =
-        min > max
-          ? 'no value: the pool is already at its limit'
-          : `a whole number from ${min} to ${max}`;
-      throw new PoolArgumentError(
-        this.name,
-        method,
-        `got ${String(value)}: expected ${allowed} (pool size is ${this.members.size})`,
       );
     }
   }
@@ -345,19 +280,5 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     return this.closing
       ? new PoolClosedError(this.name)
       : new PoolNotReadyError(this.name, this.options.urls);
-  }
-
-  /** Each target with what its members last reported, for error messages. */
-  private describeTargets(): string[] {
-    return this.options.urls.map((url) => {
-      const members = this.members.describe().filter((member) => member.target === url);
-      const errors = [
-        ...new Set(
-          members.map((member) => member.lastError).filter((error) => error !== undefined),
-        ),
-      ];
-      const states = [...new Set(members.map((member) => member.state))].join('/') || 'no member';
-      return `${url} (${states}${errors.length > 0 ? `, last error: ${errors.join(' | ')}` : ''})`;
-    });
   }
 }

@@ -1,0 +1,80 @@
+import { Mutex } from 'async-mutex';
+import { MAX_POOL_SIZE } from '../grpc-pool.constants.js';
+import { PoolClosedError } from '../errors/pool.errors.js';
+import { checkWholeNumber } from '../options/check-whole-number.js';
+import type { PoolWorkers } from './pool-workers.js';
+
+/**
+ * Grows and shrinks one pool, one operation at a time in the order asked: each operation
+ * checks its argument against the size it finds when its turn comes, and none runs once
+ * the pool is closed (shutdown takes the same lock, so it waits for a running one).
+ */
+export class PoolScaler {
+  private readonly lock = new Mutex();
+
+  constructor(
+    private readonly pool: string,
+    private readonly drainTimeoutMs: number,
+    private readonly members: PoolWorkers,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  /** Starts the first `size` members. */
+  start(size: number): Promise<number> {
+    return this.run(() => this.grow(size));
+  }
+
+  scaleUp(n: number): Promise<number> {
+    return this.run(() => {
+      this.check('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
+      return this.grow(n);
+    });
+  }
+
+  scaleDown(n: number): Promise<number> {
+    return this.run(() => {
+      this.check('scaleDown(n)', n, 1, this.members.size - 1);
+      return this.shrink(n);
+    });
+  }
+
+  resize(size: number): Promise<number> {
+    return this.run(() => {
+      this.check('resize(size)', size, 1, MAX_POOL_SIZE);
+      const current = this.members.size;
+      return size > current ? this.grow(size - current) : this.shrink(current - size);
+    });
+  }
+
+  /** Drains and closes every member once the running operation is done; resolves with the calls cancelled. */
+  stop(): Promise<number> {
+    return this.lock.runExclusive(() => this.members.removeAll(this.cancelReason('shut down')));
+  }
+
+  private run(operation: () => Promise<number> | number): Promise<number> {
+    return this.lock.runExclusive(() => {
+      if (this.isClosed()) {
+        throw new PoolClosedError(this.pool);
+      }
+      return operation();
+    });
+  }
+
+  private grow(n: number): number {
+    this.members.add(n);
+    return this.members.size;
+  }
+
+  private async shrink(n: number): Promise<number> {
+    await this.members.remove(n, this.cancelReason('scaled down'));
+    return this.members.size;
+  }
+
+  private cancelReason(what: string): string {
+    return `gRPC pool "${this.pool}" ${what} and its drainTimeoutMs (${this.drainTimeoutMs} ms) passed`;
+  }
+
+  private check(method: string, value: unknown, min: number, max: number): void {
+    checkWholeNumber(this.pool, method, value, min, max, `pool size is ${this.members.size}`);
+  }
+}
