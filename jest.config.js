@@ -6,6 +6,7 @@ export default {
   moduleNameMapper: {
     '^nestjs-grpc-pool$': '<rootDir>/lib/index.ts',
     '^nestjs-grpc-pool/health$': '<rootDir>/lib/health/index.ts',
+    '^nestjs-grpc-pool/otel$': '<rootDir>/lib/otel/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -42,3 +42,16 @@ export { LeastLoadedStrategy } from './strategies/least-loaded.strategy.js';
 export { PowerOfTwoStrategy } from './strategies/power-of-two.strategy.js';
 export { RandomStrategy } from './strategies/random.strategy.js';
 export { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
+export {
+  POOL_EVENTS,
+  type DrainEndEvent,
+  type DrainStartEvent,
+  type MemberConnectedEvent,
+  type MemberConnectionFailedEvent,
+  type MemberDisconnectedEvent,
+  type MemberReconnectEvent,
+  type PoolEventBase,
+  type PoolInitEvent,
+  type PoolStatusEvent,
+  type ScaleEvent,
+} from './telemetry/pool-events.js';

@@ -77,6 +77,8 @@ export interface GrpcPoolOptions {
   connectTimeoutMs?: number;
   /** Health: fewer ready members than this reports `degraded`. Default: the pool's size. */
   minReady?: number;
+  /** Publish a status snapshot on `nestjs-grpc-pool:status` this often (ms). 0 (default): never. */
+  statusIntervalMs?: number;
   /** Proto package(s) for `getService()`, as in Nest's gRPC client options. */
   package?: string | string[];
   /** Proto file(s) for `getService()`. */
@@ -108,6 +110,7 @@ export interface ResolvedPoolOptions {
   readonly drainTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly minReady: number | undefined;
+  readonly statusIntervalMs: number;
   /** Set when the pool was given proto options (`package`). */
   readonly proto: Readonly<PoolProtoOptions> | undefined;
 }

@@ -12,8 +12,16 @@ export interface PoolWorkerInfo {
   readonly inFlight: number;
   /** Calls started on this member so far. */
   readonly callsStarted: number;
+  /** Calls that ended with a status other than OK (errors, cancels, deadlines). */
+  readonly callsFailed: number;
+  /** Calls ended so far by gRPC status name, only those seen, e.g. `{ OK: 10, UNAVAILABLE: 1 }`. */
+  readonly callsByStatus: Readonly<Record<string, number>>;
+  /** Times the member lost its connection. */
+  readonly disconnects: number;
+  /** ISO time of the member's last connectivity change. */
+  readonly lastStateChange: string;
   readonly target: string;
-  /** ISO time the member last became ready, while it is ready. */
+  /** ISO time the member last connected (became ready), while it is ready. */
   readonly readySince?: string;
   /** The last connection error grpc-js reported, while the member is not ready. */
   readonly lastError?: string;
@@ -33,5 +41,11 @@ export interface PoolStatus {
   readonly closed: boolean;
   /** Calls in flight over all members. */
   readonly inFlight: number;
+  /** Calls started over all current members. */
+  readonly callsStarted: number;
+  /** Calls ended with a status other than OK over all current members. */
+  readonly callsFailed: number;
+  /** Members handed out by `getChannel()`, `tryGetChannel()` and `pool.channel` since start. */
+  readonly picks: number;
   readonly members: readonly PoolWorkerInfo[];
 }

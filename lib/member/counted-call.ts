@@ -1,5 +1,10 @@
 import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
-import type { CallCredentials, Metadata, StatusObject } from '@grpc/grpc-js';
+import {
+  status as Status,
+  type CallCredentials,
+  type Metadata,
+  type StatusObject,
+} from '@grpc/grpc-js';
 import type {
   Call,
   InterceptingListener,
@@ -32,15 +37,15 @@ export class CountedCall implements Call, InterceptingListener {
     try {
       this.call.start(metadata, this);
     } catch (error) {
-      this.end();
+      this.end(Status.INTERNAL);
       throw error;
     }
   }
 
-  /** Takes the call out of the count; only the first call has an effect. */
-  end(): void {
+  /** Takes the call out of the count with its final status; only the first call has an effect. */
+  end(code: number): void {
     if (this.state === 'live') {
-      this.member.callEnded(this);
+      this.member.callEnded(this, code);
     }
     this.state = 'ended';
   }
@@ -54,7 +59,7 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveStatus(status: StatusObject): void {
-    this.end();
+    this.end(status.code);
     this.listener?.onReceiveStatus(status);
   }
 

@@ -21,6 +21,8 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   inFlight = 0;
   /** Calls started on this member since it was made. */
   started = 0;
+  /** Calls ended, by gRPC status code (index 0 is OK). */
+  readonly endedByStatus: number[] = new Array<number>(17).fill(0);
   /** Head of the intrusive list of live calls (no allocation to add or remove one). */
   private head: CountedCall | undefined = undefined;
   private idleWaiters: Array<() => void> | undefined = undefined;
@@ -77,8 +79,10 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     this.head = call;
   }
 
-  /** Called by a call exactly once, when it ends. */
-  callEnded(call: CountedCall): void {
+  /** Called by a call exactly once, when it ends; `code` is its gRPC status. */
+  callEnded(call: CountedCall, code: number): void {
+    // Codes above 16 are not gRPC's; count them as UNKNOWN (2).
+    this.endedByStatus[code >= 0 && code <= 16 ? code : 2]++;
     if (--this.inFlight === 0 && this.idleWaiters) {
       this.wakeIdleWaiters();
     }
@@ -115,7 +119,7 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       call.cancelWithStatus(code, details);
       if (call === this.head) {
         // The inner call did not report a status synchronously; count it ended now.
-        call.end();
+        call.end(code);
       }
     }
   }

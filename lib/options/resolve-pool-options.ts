@@ -28,6 +28,7 @@ const KNOWN_OPTIONS = new Set([
   'drainTimeoutMs',
   'connectTimeoutMs',
   'minReady',
+  'statusIntervalMs',
   'package',
   'protoPath',
   'loader',
@@ -137,6 +138,12 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       MAX_TIMER_MS,
     ),
     minReady,
+    statusIntervalMs: check.integer(
+      'statusIntervalMs',
+      options.statusIntervalMs ?? 0,
+      0,
+      MAX_TIMER_MS,
+    ),
     proto: resolveProto(check, options),
   });
 }

@@ -9,6 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
 import { MemberChannel } from '../member/member-channel.js';
+import type { MemberReporter } from './member-reporter.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 
 /** What a worker needs to keep its member connected. */
@@ -21,6 +22,8 @@ export interface ChannelWorkerConfig {
   readonly connectTimeoutMs: number;
   /** Told after every connectivity change of the member. */
   readonly onStateChange: () => void;
+  /** Logs and publishes the member's connection changes. */
+  readonly reporter: MemberReporter;
 }
 
 /**
@@ -43,6 +46,11 @@ export class ChannelWorker {
   readySince: number | undefined = undefined;
   /** Channels made for this member; 1 unless a channel had to be replaced. */
   generation = 0;
+  /** When the state last changed (ms since epoch). */
+  lastStateChange = Date.now();
+  /** Times the member went from READY to not READY. */
+  disconnects = 0;
+  private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
 
@@ -80,7 +88,6 @@ export class ChannelWorker {
       this.member.cancelAll(Status.CANCELLED, reason);
     }
     this.member.inner.close();
-    this.readySince = undefined;
     this.enter(State.SHUTDOWN);
     return { cancelled };
   }
@@ -102,7 +109,7 @@ export class ChannelWorker {
     const state = channel.getConnectivityState(true);
     this.enter(state);
     if (state === State.SHUTDOWN) {
-      this.replaceChannel();
+      this.replaceChannel('channel-shutdown');
       return;
     }
     channel.watchConnectivityState(state, Infinity, () => this.follow(channel));
@@ -110,35 +117,46 @@ export class ChannelWorker {
 
   private enter(state: State): void {
     const previous = this.state;
+    if (state === previous) {
+      return;
+    }
+    const now = Date.now();
     this.state = state;
+    this.lastStateChange = now;
     clearTimeout(this.connectTimer);
     if (state === State.CONNECTING) {
+      this.connectingSince = now;
       this.connectTimer = setTimeout(
-        () => this.replaceChannel(),
+        () => this.replaceChannel('connect-timeout'),
         this.config.connectTimeoutMs,
       ).unref();
     }
-    if (state === State.READY && previous !== State.READY) {
-      this.readySince = Date.now();
+    if (state === State.READY) {
+      this.readySince = now;
       this.lastError = undefined;
       void this.slots.register(this, this.member);
-    } else if (state !== State.READY && previous === State.READY) {
+      this.config.reporter.connected(now - this.connectingSince);
+    } else if (previous === State.READY) {
+      this.config.reporter.disconnected(now - (this.readySince ?? now), State[state], this.stopped);
       this.readySince = undefined;
+      this.disconnects++;
       void this.slots.unregister(this);
     }
     if (state === State.TRANSIENT_FAILURE) {
       this.recordLastError(this.member.inner);
+      this.config.reporter.reconnect('backoff');
+    } else if (state === State.IDLE && !this.stopped) {
+      this.config.reporter.reconnect('idle');
     }
-    if (state !== previous) {
-      this.config.onStateChange();
-    }
+    this.config.onStateChange();
   }
 
   /** For a channel shut down under us or stuck connecting: a fresh one, same target and args. */
-  private replaceChannel(): void {
+  private replaceChannel(reason: 'connect-timeout' | 'channel-shutdown'): void {
     if (this.stopped) {
       return;
     }
+    this.config.reporter.reconnect(reason);
     const old = this.member.inner;
     this.member.inner = this.createChannel();
     old.close();
@@ -166,6 +184,7 @@ export class ChannelWorker {
         const match = /Last error: (.*?)(?:\. Resolution note:|$)/.exec(details);
         if (this.state === State.TRANSIENT_FAILURE && channel === this.member.inner) {
           this.lastError = match?.[1] ?? details;
+          this.config.reporter.connectionFailed(this.lastError);
         }
       },
     });

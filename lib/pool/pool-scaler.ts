@@ -2,6 +2,7 @@ import { Mutex } from 'async-mutex';
 import { MAX_POOL_SIZE } from '../grpc-pool.constants.js';
 import { PoolClosedError } from '../errors/pool.errors.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
+import { publish, type ScaleEvent } from '../telemetry/pool-events.js';
 import type { PoolWorkers } from './pool-workers.js';
 
 /**
@@ -21,25 +22,25 @@ export class PoolScaler {
 
   /** Starts the first `size` members. */
   start(size: number): Promise<number> {
-    return this.run(() => this.grow(size));
+    return this.run('start', size, () => this.grow(size));
   }
 
   scaleUp(n: number): Promise<number> {
-    return this.run(() => {
+    return this.run('scaleUp', n, () => {
       this.check('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
       return this.grow(n);
     });
   }
 
   scaleDown(n: number): Promise<number> {
-    return this.run(() => {
+    return this.run('scaleDown', n, () => {
       this.check('scaleDown(n)', n, 1, this.members.size - 1);
       return this.shrink(n);
     });
   }
 
   resize(size: number): Promise<number> {
-    return this.run(() => {
+    return this.run('resize', size, () => {
       this.check('resize(size)', size, 1, MAX_POOL_SIZE);
       const current = this.members.size;
       return size > current ? this.grow(size - current) : this.shrink(current - size);
@@ -51,12 +52,36 @@ export class PoolScaler {
     return this.lock.runExclusive(() => this.members.removeAll(this.cancelReason('shut down')));
   }
 
-  private run(operation: () => Promise<number> | number): Promise<number> {
-    return this.lock.runExclusive(() => {
+  private run(
+    operation: ScaleEvent['operation'],
+    requested: number,
+    change: () => Promise<number> | number,
+  ): Promise<number> {
+    const pool = this.pool;
+    publish('scaleRequested', () => ({
+      pool,
+      phase: 'requested',
+      operation,
+      requested,
+      from: this.members.size,
+    }));
+    return this.lock.runExclusive(async () => {
       if (this.isClosed()) {
-        throw new PoolClosedError(this.pool);
+        throw new PoolClosedError(pool);
       }
-      return operation();
+      const from = this.members.size;
+      const started = Date.now();
+      const size = await change();
+      publish('scaleDone', () => ({
+        pool,
+        phase: 'done',
+        operation,
+        requested,
+        from,
+        size,
+        durationMs: Date.now() - started,
+      }));
+      return size;
     });
   }
 

@@ -1,9 +1,12 @@
-import { connectivityState as State } from '@grpc/grpc-js';
+import { connectivityState as State, status as Status } from '@grpc/grpc-js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberState, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
+import { MemberReporter } from './member-reporter.js';
+import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
+import type { LoggerService } from '@nestjs/common';
 
 /**
  * The workers of one pool: makes them, spreads them over the targets, picks which go on
@@ -19,6 +22,7 @@ export class PoolWorkers {
     private readonly options: ResolvedPoolOptions,
     private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
     private readonly onStateChange: () => void,
+    private readonly logger: LoggerService,
   ) {}
 
   get size(): number {
@@ -32,14 +36,17 @@ export class PoolWorkers {
   /** Makes and starts `n` workers, each on the target that has the fewest. */
   add(n: number): void {
     for (let i = 0; i < n; i++) {
+      const id = this.nextId++;
+      const target = this.leastUsedTarget();
       const worker = new ChannelWorker(
         {
-          id: this.nextId++,
-          target: this.leastUsedTarget(),
+          id,
+          target,
           credentials: this.options.credentials,
           channelOptions: this.options.channelOptions,
           connectTimeoutMs: this.options.connectTimeoutMs,
           onStateChange: this.onStateChange,
+          reporter: new MemberReporter(this.options.name, id, target, this.logger),
         },
         this.state,
       );
@@ -93,12 +100,12 @@ export class PoolWorkers {
       this.all.splice(this.all.indexOf(victim), 1);
     }
     this.onStateChange();
-    return this.drain(victims, reason);
+    return this.drain(victims, 'scale-down', reason);
   }
 
   /** Drains and closes every worker. */
   removeAll(reason: string): Promise<number> {
-    return this.drain(this.all.splice(0), reason);
+    return this.drain(this.all.splice(0), 'shutdown', reason);
   }
 
   /** The member view of each worker, for `status()` and `workers()`. */
@@ -111,6 +118,11 @@ export class PoolWorkers {
         state: State[worker.state] as MemberState,
         inFlight: worker.member.inFlight,
         callsStarted: worker.member.started,
+        callsFailed:
+          worker.member.started - worker.member.inFlight - worker.member.endedByStatus[0],
+        callsByStatus: byStatusName(worker.member.endedByStatus),
+        disconnects: worker.disconnects,
+        lastStateChange: new Date(worker.lastStateChange).toISOString(),
         target: worker.target,
         ...(worker.readySince !== undefined && {
           readySince: new Date(worker.readySince).toISOString(),
@@ -135,11 +147,25 @@ export class PoolWorkers {
     });
   }
 
-  private async drain(workers: readonly ChannelWorker[], reason: string): Promise<number> {
+  private async drain(
+    workers: readonly ChannelWorker[],
+    why: DrainStartEvent['reason'],
+    reason: string,
+  ): Promise<number> {
+    const pool = this.options.name;
+    const started = Date.now();
+    publish('drainStart', () => ({
+      pool,
+      reason: why,
+      members: workers.length,
+      inFlight: workers.reduce((sum, worker) => sum + worker.member.inFlight, 0),
+    }));
     const results = await Promise.all(
       workers.map((worker) => worker.drain(this.options.drainTimeoutMs, reason)),
     );
-    return results.reduce((sum, { cancelled }) => sum + cancelled, 0);
+    const cancelled = results.reduce((sum, result) => sum + result.cancelled, 0);
+    publish('drainEnd', () => ({ pool, reason: why, cancelled, durationMs: Date.now() - started }));
+    return cancelled;
   }
 
   private leastUsedTarget(): string {
@@ -155,4 +181,14 @@ export class PoolWorkers {
     }
     return best;
   }
+}
+
+function byStatusName(counts: readonly number[]): Record<string, number> {
+  const named: Record<string, number> = {};
+  counts.forEach((count, code) => {
+    if (count > 0) {
+      named[Status[code]] = count;
+    }
+  });
+  return named;
 }

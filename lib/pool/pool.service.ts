@@ -24,6 +24,7 @@ import type { ChannelWorker } from './channel-worker.js';
 import { PoolScaler } from './pool-scaler.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
+import { publish } from '../telemetry/pool-events.js';
 import { PoolWorkers } from './pool-workers.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
@@ -53,6 +54,9 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   private readonly members: PoolWorkers;
   private readonly scaler: PoolScaler;
+  /** Members handed out; a plain field increment on the hot path, read by `status()`. */
+  private picks = 0;
+  private statusTimer: NodeJS.Timeout | undefined;
   private readonly lifetime = new AbortController();
   private closing: Promise<void> | undefined;
   private readonly logger: Logger;
@@ -64,7 +68,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.name = options.name;
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy);
-    this.members = new PoolWorkers(options, state, () => this.connectivity.refresh());
+    this.logger = new Logger(`GrpcPool(${options.name})`);
+    this.members = new PoolWorkers(options, state, () => this.connectivity.refresh(), this.logger);
     this.scaler = new PoolScaler(
       options.name,
       options.drainTimeoutMs,
@@ -81,7 +86,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       memberForCall: () => this.memberForCall(),
     });
     this.clients = new PoolClients(options.name, this.channel, options.proto);
-    this.logger = new Logger(`GrpcPool(${options.name})`);
   }
 
   /**
@@ -93,30 +97,32 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
    */
   getChannel(): Channel {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count === 0) {
+    const member = this.tryGetChannel();
+    if (member === undefined) {
       throw this.noMemberError();
     }
-    return slots[this.strategy.pick(slots, count)];
+    return member;
   }
 
   /** Like {@link getChannel}, but `undefined` instead of throwing when no member is ready. */
   tryGetChannel(): Channel | undefined {
     const slots = this.slots;
     const count = slots.length;
-    return count === 0 ? undefined : slots[this.strategy.pick(slots, count)];
+    if (count === 0) {
+      return undefined;
+    }
+    this.picks++;
+    return slots[this.strategy.pick(slots, count)];
   }
 
   /**
-   * A member for one call on `pool.channel`: as {@link getChannel} while a member is ready;
-   * otherwise the member grpc-js should queue the call on, or why there is none.
+   * A member for one call on `pool.channel`: as {@link tryGetChannel} while a member is
+   * ready; otherwise the member grpc-js should queue the call on, or why there is none.
    */
   private memberForCall(): MemberChannel | string {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count > 0) {
-      return slots[this.strategy.pick(slots, count)];
+    const ready = this.tryGetChannel() as MemberChannel | undefined;
+    if (ready !== undefined) {
+      return ready;
     }
     if (this.closing) {
       return `gRPC pool "${this.name}" is closed; no call can be made on it`;
@@ -210,7 +216,10 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       strategy: this.strategy.name,
       minReady: Math.min(this.options.minReady ?? this.members.size, this.members.size),
       closed: this.closing !== undefined,
-      inFlight: members.reduce((sum, member) => sum + member.inFlight, 0),
+      inFlight: sum(members, 'inFlight'),
+      callsStarted: sum(members, 'callsStarted'),
+      callsFailed: sum(members, 'callsFailed'),
+      picks: this.picks,
       members,
     };
   }
@@ -233,7 +242,19 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
   async onModuleInit(): Promise<void> {
     await this.clients.load();
+    publish('init', () => ({
+      pool: this.name,
+      size: this.options.size,
+      targets: this.options.urls,
+      strategy: this.strategy.name,
+    }));
     await this.scaler.start(this.options.size);
+    if (this.options.statusIntervalMs > 0) {
+      this.statusTimer = setInterval(
+        () => publish('status', () => ({ pool: this.name, status: this.status() })),
+        this.options.statusIntervalMs,
+      ).unref();
+    }
   }
 
   /** @internal Nest lifecycle: with `readyTimeoutMs`, bootstrap waits for a ready member. */
@@ -260,6 +281,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
+    clearInterval(this.statusTimer);
     this.lifetime.abort();
     this.connectivity.refresh();
     const cancelled = await this.scaler.stop();
@@ -281,4 +303,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       ? new PoolClosedError(this.name)
       : new PoolNotReadyError(this.name, this.options.urls);
   }
+}
+
+function sum(
+  members: readonly PoolWorkerInfo[],
+  field: 'inFlight' | 'callsStarted' | 'callsFailed',
+): number {
+  return members.reduce((total, member) => total + member[field], 0);
 }

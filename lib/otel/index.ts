@@ -1,0 +1,2 @@
+export { GrpcPoolMetricsModule, type GrpcPoolMetricsOptions } from './grpc-pool-metrics.module.js';
+export { PoolMetrics } from './pool-metrics.js';
