@@ -11,4 +11,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The benchmarks are plain Node ESM scripts (run by `npm run bench`).
+    files: ['bench/**/*.js'],
+    languageOptions: {
+      globals: {
+        URL: 'readonly',
+        performance: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
+  },
 );

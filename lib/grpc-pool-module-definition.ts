@@ -10,7 +10,7 @@ import {
   getPoolStateToken,
   getPoolToken,
 } from './tokens/get-pool-token.util.js';
-import { PoolConfigError } from './errors/pool.errors.js';
+import { checkPoolName } from './options/check-pool-name.js';
 import { PoolService } from './pool/pool.service.js';
 
 /** Token of the options as given, before validation; private to each pool's module. */
@@ -31,14 +31,7 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
     .setExtras<GrpcPoolModuleExtras>(
       { name: DEFAULT_POOL_NAME, isGlobal: false },
       (definition, extras) => {
-        const name = extras.name ?? DEFAULT_POOL_NAME;
-        if (typeof name !== 'string' || name.trim() === '') {
-          throw new PoolConfigError(
-            String(name),
-            'name',
-            'must be a non-empty string, e.g. "billing"',
-          );
-        }
+        const name = checkPoolName(extras.name ?? DEFAULT_POOL_NAME, 'billing');
         const exported = [getPoolToken(name), getPoolStateToken(name), getPoolOptionsToken(name)];
         return {
           ...definition,

@@ -55,3 +55,14 @@ export {
   type PoolStatusEvent,
   type ScaleEvent,
 } from './telemetry/pool-events.js';
+export {
+  GrpcPeerPoolModule,
+  InjectPeerPool,
+  PEER_POOL_DEFAULTS,
+  PeerPoolService,
+  getPeerPoolToken,
+  type GrpcPeerPoolOptions,
+  type PeerEndpointOptions,
+  type PeerPoolStats,
+  type ResolvedPeerPoolOptions,
+} from './peer/index.js';

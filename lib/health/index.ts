@@ -3,3 +3,7 @@ export {
   GrpcPoolHealthIndicator,
   type GrpcPoolHealthCheckOptions,
 } from './grpc-pool-health.indicator.js';
+export {
+  GrpcPeerPoolHealthIndicator,
+  type GrpcPeerPoolHealthCheckOptions,
+} from './grpc-peer-pool-health.indicator.js';

@@ -1,7 +1,8 @@
-import type {
-  ChannelInterface as Channel,
-  connectivityState as ConnectivityState,
-  Deadline,
+import {
+  status as Status,
+  type ChannelInterface as Channel,
+  type connectivityState as ConnectivityState,
+  type Deadline,
 } from '@grpc/grpc-js';
 import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
@@ -111,6 +112,26 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     for (const resolve of waiters) {
       resolve();
     }
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the calls in flight to end, then cancels what is left
+   * with `reason` (status CANCELLED). Resolves with how many calls were cancelled. The
+   * caller closes the inner channel.
+   */
+  async drain(timeoutMs: number, reason: string): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.whenIdle().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false))),
+    ]);
+    clearTimeout(timer);
+    if (finished) {
+      return 0;
+    }
+    const cancelled = this.inFlight;
+    this.cancelAll(Status.CANCELLED, reason);
+    return cancelled;
   }
 
   /** Cancels every call still in flight with `details` (status CANCELLED). */

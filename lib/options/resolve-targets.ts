@@ -28,7 +28,7 @@ export function resolveUrls(name: string, url: unknown): readonly string[] {
 }
 
 /** Why a target is unusable, or `undefined` when grpc-js can take it. */
-function targetProblem(target: unknown): string | undefined {
+export function targetProblem(target: unknown): string | undefined {
   const expected = 'expected "host:port", "dns:///host:port" or "unix:///path"';
   if (typeof target !== 'string' || target.trim() === '' || /\s/.test(target)) {
     return expected;

@@ -2,7 +2,6 @@ import {
   Channel,
   connectivityState as State,
   Metadata,
-  status as Status,
   type ChannelCredentials,
   type ChannelInterface,
   type ChannelOptions,
@@ -82,11 +81,7 @@ export class ChannelWorker {
     this.stopped = true;
     clearTimeout(this.connectTimer);
     await this.slots.unregister(this);
-    const finished = await waitForIdle(this.member, timeoutMs);
-    const cancelled = finished ? 0 : this.member.inFlight;
-    if (!finished) {
-      this.member.cancelAll(Status.CANCELLED, reason);
-    }
+    const cancelled = await this.member.drain(timeoutMs, reason);
     this.member.inner.close();
     this.enter(State.SHUTDOWN);
     return { cancelled };
@@ -189,16 +184,5 @@ export class ChannelWorker {
       },
     });
     call.halfClose();
-  }
-}
-
-/** Resolves true once `member` has no call in flight, false when `timeoutMs` passes first. */
-async function waitForIdle(member: MemberChannel, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
-  try {
-    return await Promise.race([member.whenIdle().then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
