@@ -6,6 +6,7 @@ import {
 import type { ClientGrpcProxy } from '@nestjs/microservices';
 import { PoolArgumentError, PoolConfigError } from '../errors/pool.errors.js';
 import type { PoolProtoOptions } from '../interfaces/grpc-pool-options.interface.js';
+import { describeValue } from '../options/option-checker.js';
 
 /** A grpc-js client constructor, generated or made by `loadPackageDefinition`. */
 export type GrpcClientConstructor<T> = new (
@@ -76,13 +77,7 @@ export class PoolClients {
 
   /** A client of `ctor` on `pool.channel`, made once per constructor. */
   getClient<T>(ctor: GrpcClientConstructor<T>): T {
-    if (typeof ctor !== 'function') {
-      throw new PoolArgumentError(
-        this.pool,
-        'getClient(ctor)',
-        `got ${typeof ctor}: expected a grpc-js client constructor, e.g. from loadPackageDefinition() or ts-proto`,
-      );
-    }
+    this.checkConstructor('getClient(ctor)', ctor);
     let client = this.clients.get(ctor) as T | undefined;
     if (client === undefined) {
       client = this.createClient(ctor);
@@ -93,6 +88,14 @@ export class PoolClients {
 
   /** A new client of `ctor` on `pool.channel`, e.g. with its own interceptors. */
   createClient<T>(ctor: GrpcClientConstructor<T>, options: ClientOptions = {}): T {
+    this.checkConstructor('createClient(ctor)', ctor);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new PoolArgumentError(
+        this.pool,
+        'createClient(ctor, options)',
+        `got ${describeValue(options)}: expected grpc-js ClientOptions (an object), e.g. { interceptors: [...] }`,
+      );
+    }
     // grpc-js ignores the address and credentials when channelOverride is given.
     return new ctor(`pool:${this.pool}`, grpcCredentials.createInsecure(), {
       ...options,
@@ -100,11 +103,21 @@ export class PoolClients {
     });
   }
 
+  private checkConstructor(method: string, ctor: unknown): void {
+    if (!isConstructor(ctor)) {
+      throw new PoolArgumentError(
+        this.pool,
+        method,
+        `got ${describeValue(ctor)}${typeof ctor === 'function' ? ' that is not a constructor' : ''}: expected a grpc-js client constructor, e.g. from loadPackageDefinition() or ts-proto`,
+      );
+    }
+  }
+
   private requireProxy(method: string, service: string): ClientGrpcProxy {
     if (!this.proxy) {
       throw new PoolArgumentError(
         this.pool,
-        `${method}(${JSON.stringify(service)})`,
+        `${method}(${describeValue(service)})`,
         'needs the proto options: give the pool { package, protoPath } as in ClientsModule.register',
       );
     }
@@ -112,7 +125,7 @@ export class PoolClients {
     if (typeof service !== 'string' || !services.includes(service)) {
       throw new PoolArgumentError(
         this.pool,
-        `${method}(${JSON.stringify(service)})`,
+        `${method}(${describeValue(service)})`,
         `found no such service in package ${JSON.stringify(this.proto?.package)}; services loaded: ${services.join(', ') || 'none'}`,
       );
     }
@@ -128,6 +141,19 @@ export class PoolClients {
         (key) => typeof pkg[key] === 'function' && 'service' in (pkg[key] as object),
       ),
     );
+  }
+}
+
+/** Whether `value` can be called with `new` (checked without calling it). */
+function isConstructor(value: unknown): boolean {
+  if (typeof value !== 'function') {
+    return false;
+  }
+  try {
+    Reflect.construct(String, [], value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

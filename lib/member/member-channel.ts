@@ -27,6 +27,8 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   /** Head of the intrusive list of live calls (no allocation to add or remove one). */
   private head: CountedCall | undefined = undefined;
   private idleWaiters: Array<() => void> | undefined = undefined;
+  /** Set once the pool took this member away: where calls made on it go from then on. */
+  private successor: Channel | undefined = undefined;
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -40,6 +42,11 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     parentCall: ServerSurfaceCall | null,
     propagateFlags: number | null | undefined,
   ): Call {
+    // A client may hold a member the pool has since taken away (scale-down, shutdown):
+    // its calls go to the pool, which picks a live member or fails them with UNAVAILABLE.
+    if (this.successor !== undefined) {
+      return this.successor.createCall(method, deadline, host, parentCall, propagateFlags);
+    }
     return new CountedCall(
       this,
       this.inner.createCall(method, deadline, host, parentCall, propagateFlags),
@@ -96,6 +103,14 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       call.next.prev = call.prev;
     }
     call.prev = call.next = undefined;
+  }
+
+  /**
+   * Takes the member out of service: calls made on it from now on go to `successor` (the
+   * pool's channel); calls already in flight finish here.
+   */
+  retire(successor: Channel): void {
+    this.successor = successor;
   }
 
   /** Resolves once no call is in flight on this member. */

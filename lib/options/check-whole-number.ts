@@ -1,4 +1,5 @@
 import { PoolArgumentError } from '../errors/pool.errors.js';
+import { describeValue } from './option-checker.js';
 
 /**
  * Throws {@link PoolArgumentError} unless `value` is a whole number in `[min, max]`.
@@ -20,7 +21,7 @@ export function checkWholeNumber(
     throw new PoolArgumentError(
       pool,
       method,
-      `got ${String(value)}: expected ${allowed}${context ? ` (${context})` : ''}`,
+      `got ${describeValue(value)}: expected ${allowed}${context ? ` (${context})` : ''}`,
     );
   }
 }

@@ -23,6 +23,8 @@ export interface ChannelWorkerConfig {
   readonly onStateChange: () => void;
   /** Logs and publishes the member's connection changes. */
   readonly reporter: MemberReporter;
+  /** Where calls made on the member after it left the pool go: the pool's own channel. */
+  readonly successor: () => ChannelInterface;
 }
 
 /**
@@ -81,8 +83,11 @@ export class ChannelWorker {
     this.stopped = true;
     clearTimeout(this.connectTimer);
     await this.slots.unregister(this);
+    // Only now, out of the slot table: retired while the strategy could still pick it, a
+    // member would hand its calls to the pool, which could pick it again, and again.
+    this.member.retire(this.config.successor());
     const cancelled = await this.member.drain(timeoutMs, reason);
-    this.member.inner.close();
+    closeChannel(this.member.inner);
     this.enter(State.SHUTDOWN);
     return { cancelled };
   }
@@ -154,7 +159,7 @@ export class ChannelWorker {
     this.config.reporter.reconnect(reason);
     const old = this.member.inner;
     this.member.inner = this.createChannel();
-    old.close();
+    closeChannel(old);
     this.follow(this.member.inner);
   }
 
@@ -185,4 +190,15 @@ export class ChannelWorker {
     });
     call.halfClose();
   }
+}
+
+/**
+ * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name
+ * resolution over on setImmediate and does not cancel it in close(): a channel closed in the
+ * tick it was made connects anyway, goes READY after close() and stays so, owned by no one.
+ * Closing once more after that turn ends it (on a channel already shut down it does nothing).
+ */
+function closeChannel(channel: ChannelInterface): void {
+  channel.close();
+  setImmediate(() => channel.close());
 }

@@ -1,4 +1,4 @@
-import { connectivityState as State, status as Status } from '@grpc/grpc-js';
+import { connectivityState as State, status as Status, type ChannelInterface } from '@grpc/grpc-js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberState, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
@@ -23,6 +23,8 @@ export class PoolWorkers {
     private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
     private readonly onStateChange: () => void,
     private readonly logger: LoggerService,
+    /** Where calls on a removed member go: the pool's channel. */
+    private readonly successor: () => ChannelInterface,
   ) {}
 
   get size(): number {
@@ -47,6 +49,7 @@ export class PoolWorkers {
           connectTimeoutMs: this.options.connectTimeoutMs,
           onStateChange: this.onStateChange,
           reporter: new MemberReporter(this.options.name, id, target, this.logger),
+          successor: this.successor,
         },
         this.state,
       );

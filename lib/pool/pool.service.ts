@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   Logger,
   type OnApplicationBootstrap,
@@ -69,7 +70,15 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy);
     this.logger = new Logger(`GrpcPool(${options.name})`);
-    this.members = new PoolWorkers(options, state, () => this.connectivity.refresh(), this.logger);
+    this.members = new PoolWorkers(
+      options,
+      state,
+      () => this.connectivity.refresh(),
+      this.logger,
+      () => this.channel,
+    );
+    // Every pending awaitReady() listens for close(): any number of callers is fine.
+    setMaxListeners(Infinity, this.lifetime.signal);
     this.scaler = new PoolScaler(
       options.name,
       options.drainTimeoutMs,
@@ -179,7 +188,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (this.slots.length > 0) {
       return;
     }
-    await untilReady(this.state.whenReady(), timeoutMs, this.lifetime.signal, {
+    await untilReady((signal) => this.state.whenReady(signal), timeoutMs, this.lifetime.signal, {
       timedOut: () => new PoolTimeoutError(this.name, timeoutMs, this.members.describeTargets()),
       closed: () => new PoolClosedError(this.name),
     });

@@ -48,12 +48,27 @@ export class PoolStateService<
     return this.slotOf.get(worker);
   }
 
-  /** Resolves as soon as at least one member is ready. */
-  whenReady(): Promise<void> {
+  /**
+   * Resolves as soon as at least one member is ready. Aborting `signal` drops the waiter
+   * (the promise then never settles), so a caller that stops waiting leaves nothing behind.
+   */
+  whenReady(signal?: AbortSignal): Promise<void> {
     if (this.slots.length > 0) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.readyWaiters.push(resolve);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.readyWaiters.indexOf(resolve);
+          if (index !== -1) {
+            this.readyWaiters.splice(index, 1);
+          }
+        },
+        { once: true },
+      );
+    });
   }
 
   private registerNow(worker: W, member: M): number {

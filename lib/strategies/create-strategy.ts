@@ -3,6 +3,7 @@ import type {
   PoolStrategy,
   PoolStrategyName,
 } from '../interfaces/pool-strategy.interface.js';
+import { describeValue } from '../options/option-checker.js';
 import { LeastLoadedStrategy } from './least-loaded.strategy.js';
 import { PowerOfTwoStrategy } from './power-of-two.strategy.js';
 import { RandomStrategy } from './random.strategy.js';
@@ -47,10 +48,11 @@ class CheckedStrategy implements PoolStrategy {
 
   pick(members: ArrayLike<PoolMemberLoad>, count: number): number {
     const index = this.inner.pick(members, count);
-    // Unsigned compare: rejects negatives, NaN, fractions above count and non-numbers in one test.
-    if (index >>> 0 !== index || index >= count) {
+    // Unsigned compare: rejects negatives, NaN and fractions in one test (after the type
+    // check: `>>>` throws a TypeError on a bigint).
+    if (typeof index !== 'number' || index >>> 0 !== index || index >= count) {
       throw new RangeError(
-        `gRPC pool "${this.pool}": strategy "${this.name}" picked ${String(index)}; pick() must return a whole number from 0 to count-1 (count was ${count})`,
+        `gRPC pool "${this.pool}": strategy "${this.name}" picked ${describeValue(index)}; pick() must return a whole number from 0 to count-1 (count was ${count})`,
       );
     }
     return index;

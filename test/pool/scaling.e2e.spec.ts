@@ -101,7 +101,9 @@ describe('scaling under load', () => {
       /scaleUp\(n\) got 0: expected a whole number from 1 to 1022/,
     );
     await expect(app.pool.resize(Number.NaN)).rejects.toThrow(PoolArgumentError);
-    await expect(app.pool.resize('3' as unknown as number)).rejects.toThrow(/resize\(size\) got 3/);
+    await expect(app.pool.resize('3' as unknown as number)).rejects.toThrow(
+      /resize\(size\) got "3"/,
+    );
     expect(app.pool.status().size).toBe(2);
   });
 

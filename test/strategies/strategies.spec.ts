@@ -414,7 +414,7 @@ describe('createStrategy', () => {
       const message = (thrown as RangeError).message;
       expect(message).toContain('gRPC pool "billing"');
       expect(message).toContain('strategy "mine"');
-      expect(message).toContain(`picked ${shown === "'1'" ? '1' : String(result)}`);
+      expect(message).toContain(`picked ${shown === "'1'" ? '"1"' : String(result)}`);
       expect(message).toContain('from 0 to count-1 (count was 5)');
     });
 
