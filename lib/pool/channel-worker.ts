@@ -54,6 +54,9 @@ export class ChannelWorker {
   private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
+  /** Connections in a row that dropped sooner than the initial backoff after they were made. */
+  private quickDrops = 0;
+  private wakeTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly config: ChannelWorkerConfig,
@@ -82,6 +85,7 @@ export class ChannelWorker {
   async drain(timeoutMs: number, reason: string): Promise<{ cancelled: number }> {
     this.stopped = true;
     clearTimeout(this.connectTimer);
+    clearTimeout(this.wakeTimer);
     await this.slots.unregister(this);
     // Only now, out of the slot table: retired while the strategy could still pick it, a
     // member would hand its calls to the pool, which could pick it again, and again.
@@ -105,14 +109,39 @@ export class ChannelWorker {
     if (this.stopped || channel !== this.member.inner) {
       return;
     }
-    // `true` wakes an IDLE channel: a member must never sit IDLE unnoticed.
-    const state = channel.getConnectivityState(true);
+    const state = channel.getConnectivityState(false);
     this.enter(state);
     if (state === State.SHUTDOWN) {
       this.replaceChannel('channel-shutdown');
       return;
     }
+    if (state === State.IDLE) {
+      this.wake(channel);
+    }
     channel.watchConnectivityState(state, Infinity, () => this.follow(channel));
+  }
+
+  /**
+   * Wakes an IDLE channel, since a member must never sit IDLE unnoticed: at once, unless its
+   * last connections each dropped soon after they were made (a server that accepts and
+   * hangs up); then after a backoff like grpc-js's own, so it is not redialled in a loop.
+   */
+  private wake(channel: ChannelInterface): void {
+    clearTimeout(this.wakeTimer);
+    if (this.quickDrops === 0) {
+      channel.getConnectivityState(true);
+      return;
+    }
+    const { initialMs, maxMs } = reconnectBackoff(this.config.channelOptions);
+    const delay = Math.min(initialMs * 1.6 ** (this.quickDrops - 1), maxMs);
+    this.wakeTimer = setTimeout(
+      () => {
+        if (!this.stopped && channel === this.member.inner) {
+          channel.getConnectivityState(true);
+        }
+      },
+      delay * (0.8 + Math.random() * 0.4),
+    ).unref();
   }
 
   private enter(state: State): void {
@@ -137,7 +166,10 @@ export class ChannelWorker {
       void this.slots.register(this, this.member);
       this.config.reporter.connected(now - this.connectingSince);
     } else if (previous === State.READY) {
-      this.config.reporter.disconnected(now - (this.readySince ?? now), State[state], this.stopped);
+      const upMs = now - (this.readySince ?? now);
+      const { initialMs } = reconnectBackoff(this.config.channelOptions);
+      this.quickDrops = upMs < initialMs ? this.quickDrops + 1 : 0;
+      this.config.reporter.disconnected(upMs, State[state], this.stopped);
       this.readySince = undefined;
       this.disconnects++;
       void this.slots.unregister(this);
@@ -181,9 +213,8 @@ export class ChannelWorker {
       onReceiveMetadata: () => {},
       onReceiveMessage: () => {},
       onReceiveStatus: ({ details }) => {
-        const match = /Last error: (.*?)(?:\. Resolution note:|$)/.exec(details);
         if (this.state === State.TRANSIENT_FAILURE && channel === this.member.inner) {
-          this.lastError = match?.[1] ?? details;
+          this.lastError = connectionError(details);
           this.config.reporter.connectionFailed(this.lastError);
         }
       },
@@ -201,4 +232,25 @@ export class ChannelWorker {
 function closeChannel(channel: ChannelInterface): void {
   channel.close();
   setImmediate(() => channel.close());
+}
+
+/** The member's reconnect backoff, as grpc-js reads it from the channel args. */
+function reconnectBackoff(options: Readonly<ChannelOptions>): { initialMs: number; maxMs: number } {
+  return {
+    initialMs: Number(options['grpc.initial_reconnect_backoff_ms'] ?? 1_000),
+    maxMs: Number(options['grpc.max_reconnect_backoff_ms'] ?? 120_000),
+  };
+}
+
+/**
+ * The connection error inside the status grpc-js gives a call on a failed channel
+ * ("No connection established. Last error: … Resolution note: …"), on one line and without
+ * the timestamp grpc-js appends to some errors, so that equal errors read the same.
+ */
+function connectionError(details: string): string {
+  const error = /Last error: ([\s\S]*?)(?:\. Resolution note:|$)/.exec(details)?.[1] ?? details;
+  return error
+    .replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
