@@ -1,15 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import net from 'node:net';
 import { EchoClient, EchoServer, unary, waitFor } from '../support/echo-server.js';
 import { startPoolApp, type PoolApp } from '../support/pool-app.js';
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+import { closedPort as freePort } from '../support/closed-port.js';
 
 describe('pool.channel', () => {
   const apps: PoolApp[] = [];

@@ -9,6 +9,8 @@ import {
 } from 'nestjs-grpc-pool';
 import { EchoServer } from '../support/echo-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { closedPort } from '../support/closed-port.js';
+export { closedPort };
 
 /** A real Nest application context with one peer pool, initialized. */
 export interface PeerApp {
@@ -53,15 +55,6 @@ export async function stopBackends(backends: readonly Backend[]): Promise<void> 
       server.stop();
     }),
   );
-}
-
-/** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A TCP server that accepts connections and never says a word: an HTTP/2 handshake hangs. */

@@ -1,16 +1,7 @@
-import net from 'node:net';
 import { PoolClosedError, PoolNotReadyError, PoolTimeoutError } from 'nestjs-grpc-pool';
 import { EchoServer, unary, waitFor } from '../support/echo-server.js';
 import { startPoolApp, type PoolApp } from '../support/pool-app.js';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { closedPort } from '../support/closed-port.js';
 
 describe('readiness and reconnection', () => {
   const apps: PoolApp[] = [];

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   GrpcPoolModule,
@@ -11,15 +10,7 @@ import { EchoServer, sleep, waitFor } from '../support/echo-server.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { maxConnectAttempts } from './backoff-bound.js';
 import { CapturingLogger } from './capturing-logger.js';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { closedPort } from '../support/closed-port.js';
 
 const BACKOFF = { initialMs: 100, maxMs: 1_000 };
 

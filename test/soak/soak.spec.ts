@@ -1,10 +1,10 @@
 import { getEventListeners, getMaxListeners } from 'node:events';
-import net from 'node:net';
 import { PoolTimeoutError } from 'nestjs-grpc-pool';
 import { EchoServer } from '../support/echo-server.js';
 import { startPoolApp } from '../support/pool-app.js';
 import { activeResources, findGc, grownTypes, heapAfterGc, ResourceTracker } from './resources.js';
 import { runSoak, SOAK_SIZES, type SoakOutcome } from './soak-workload.js';
+import { closedPort } from '../support/closed-port.js';
 
 /**
  * Soak and leak check. CI runs the reduced size; the full size the issue asks for runs with
@@ -47,14 +47,6 @@ async function settleUntil(done: () => boolean, timeoutMs: number): Promise<numb
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return Date.now() - started;
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe(`soak and leak check (${FULL ? 'full' : 'reduced'} size: ${SIZE.calls} calls, ${SIZE.cycles} scale cycles)`, () => {
