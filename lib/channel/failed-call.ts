@@ -1,5 +1,5 @@
 import { Metadata, type CallCredentials, type StatusObject } from '@grpc/grpc-js';
-import type { Call, InterceptingListener } from '@grpc/grpc-js/build/src/call-interface.js';
+import type { Call, InterceptingListener } from '../member/grpc-types.js';
 
 /**
  * A call that never reaches the network and ends with one status, as grpc-js reports a

@@ -4,9 +4,7 @@ import {
   type connectivityState as State,
   type Deadline,
 } from '@grpc/grpc-js';
-import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
-import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
-import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
+import type { Call, ChannelRef, ServerSurfaceCall } from '../member/grpc-types.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import { FailedCall } from './failed-call.js';
 import type { PoolConnectivity } from './pool-connectivity.js';

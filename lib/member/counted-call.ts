@@ -1,41 +1,88 @@
-import type { AuthContext } from '@grpc/grpc-js/build/src/auth-context.js';
 import {
+  Metadata,
   status as Status,
   type CallCredentials,
-  type Metadata,
+  type Deadline,
   type StatusObject,
 } from '@grpc/grpc-js';
 import type {
+  AuthContext,
   Call,
   InterceptingListener,
   MessageContext,
-} from '@grpc/grpc-js/build/src/call-interface.js';
+  ServerSurfaceCall,
+} from './grpc-types.js';
 import type { MemberChannel } from './member-channel.js';
 
 /**
- * A call on a member, counted from `start` to its end. It stands in as the listener of the
- * call it wraps, so wrapping costs one object per call. Counting starts at `start`, not at
- * creation: a call an interceptor creates but never starts never reaches the network and
- * must not hold a count forever.
+ * A call on a member, counted from `start` to its one final status. It stands in as the
+ * listener of the call it wraps, so wrapping costs one object per call.
+ *
+ * The grpc-js call is made at `start`, not when the client asks for a call. An interceptor
+ * may start a call late (an async auth token) or never, and grpc-js ends a call that was
+ * cancelled, or whose deadline passed, before `start` without ever telling anyone: counted
+ * from creation such a call would hold a count forever; made early, it could be dead before
+ * it is counted. Made at `start`, every counted call is one grpc-js will report the end of:
+ * a deadline already past ends it DEADLINE_EXCEEDED at once, as grpc-js does for any call
+ * whose deadline has passed. A call cancelled before `start` is never made: its `start`
+ * reports the cancel's status (on the next tick, as grpc-js reports statuses) and nothing
+ * is counted.
  */
 export class CountedCall implements Call, InterceptingListener {
   /** Neighbours in the member's list of live calls. */
   prev: CountedCall | undefined = undefined;
   next: CountedCall | undefined = undefined;
   private listener: InterceptingListener | undefined = undefined;
+  private call: Call | undefined = undefined;
+  private credentials: CallCredentials | undefined = undefined;
+  /** `new` until `start`; `live` while counted; `ended` once out of the count (or never in). */
   private state: 'new' | 'live' | 'ended' = 'new';
+  /** A cancel that came before `start`: reported by `start` instead of making the call. */
+  private cancelled: StatusObject | undefined = undefined;
 
   constructor(
     private readonly member: MemberChannel,
-    private readonly call: Call,
+    private readonly method: string,
+    private readonly deadline: Deadline,
+    private readonly host: string | null | undefined,
+    private readonly parentCall: ServerSurfaceCall | null,
+    private readonly propagateFlags: number | null | undefined,
   ) {}
 
   start(metadata: Metadata, listener: InterceptingListener): void {
+    if (this.state !== 'new') {
+      // Cancelled before start (or started twice): report the cancel, count nothing.
+      const cancelled = this.cancelled;
+      if (cancelled !== undefined) {
+        this.cancelled = undefined;
+        process.nextTick(() => listener.onReceiveStatus(cancelled));
+      }
+      return;
+    }
+    const successor = this.member.successor;
+    if (successor !== undefined) {
+      // The member left the pool after this call was made: the pool's channel takes it,
+      // and the member it picks counts it.
+      this.state = 'ended';
+      this.call = successor.createCall(
+        this.method,
+        this.deadline,
+        this.host,
+        this.parentCall,
+        this.propagateFlags,
+      );
+      if (this.credentials !== undefined) {
+        this.call.setCredentials(this.credentials);
+      }
+      this.call.start(metadata, listener);
+      return;
+    }
     this.listener = listener;
     this.state = 'live';
     this.member.callStarted(this);
     try {
-      this.call.start(metadata, this);
+      const call = this.open();
+      call.start(metadata, this);
     } catch (error) {
       this.end(Status.INTERNAL);
       throw error;
@@ -64,34 +111,59 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   cancelWithStatus(status: number, details: string): void {
-    this.call.cancelWithStatus(status, details);
+    if (this.state === 'new') {
+      this.state = 'ended';
+      this.cancelled = { code: status, details, metadata: new Metadata() };
+    }
+    this.call?.cancelWithStatus(status, details);
   }
 
   getPeer(): string {
-    return this.call.getPeer();
+    return this.call?.getPeer() ?? this.member.getTarget();
   }
 
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    this.call.sendMessageWithContext(context, message);
+    this.open().sendMessageWithContext(context, message);
   }
 
   startRead(): void {
-    this.call.startRead();
+    this.open().startRead();
   }
 
   halfClose(): void {
-    this.call.halfClose();
+    this.open().halfClose();
   }
 
   getCallNumber(): number {
-    return this.call.getCallNumber();
+    return this.call?.getCallNumber() ?? -1;
   }
 
   setCredentials(credentials: CallCredentials): void {
-    this.call.setCredentials(credentials);
+    if (this.call === undefined) {
+      this.credentials = credentials;
+    } else {
+      this.call.setCredentials(credentials);
+    }
   }
 
-  getAuthContext(): AuthContext | null {
-    return this.call.getAuthContext();
+  getAuthContext(): AuthContext {
+    return this.call?.getAuthContext?.() ?? null;
+  }
+
+  /** The grpc-js call, made on the member's channel the first time it is needed. */
+  private open(): Call {
+    if (this.call === undefined) {
+      this.call = this.member.openCall(
+        this.method,
+        this.deadline,
+        this.host,
+        this.parentCall,
+        this.propagateFlags,
+      );
+      if (this.credentials !== undefined) {
+        this.call.setCredentials(this.credentials);
+      }
+    }
+    return this.call;
   }
 }

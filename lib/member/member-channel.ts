@@ -4,9 +4,7 @@ import {
   type connectivityState as ConnectivityState,
   type Deadline,
 } from '@grpc/grpc-js';
-import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
-import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
-import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
+import type { Call, ChannelRef, ServerSurfaceCall } from './grpc-types.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 import { CountedCall } from './counted-call.js';
 
@@ -28,7 +26,7 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   private head: CountedCall | undefined = undefined;
   private idleWaiters: Array<() => void> | undefined = undefined;
   /** Set once the pool took this member away: where calls made on it go from then on. */
-  private successor: Channel | undefined = undefined;
+  private retiredTo: Channel | undefined = undefined;
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -44,13 +42,26 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   ): Call {
     // A client may hold a member the pool has since taken away (scale-down, shutdown):
     // its calls go to the pool, which picks a live member or fails them with UNAVAILABLE.
-    if (this.successor !== undefined) {
-      return this.successor.createCall(method, deadline, host, parentCall, propagateFlags);
+    if (this.retiredTo !== undefined) {
+      return this.retiredTo.createCall(method, deadline, host, parentCall, propagateFlags);
     }
-    return new CountedCall(
-      this,
-      this.inner.createCall(method, deadline, host, parentCall, propagateFlags),
-    );
+    return new CountedCall(this, method, deadline, host, parentCall, propagateFlags);
+  }
+
+  /** Makes the grpc-js call behind a counted call, when the call starts. */
+  openCall(
+    method: string,
+    deadline: Deadline,
+    host: string | null | undefined,
+    parentCall: ServerSurfaceCall | null,
+    propagateFlags: number | null | undefined,
+  ): Call {
+    return this.inner.createCall(method, deadline, host, parentCall, propagateFlags);
+  }
+
+  /** Where calls go once the pool took this member away; `undefined` while it serves. */
+  get successor(): Channel | undefined {
+    return this.retiredTo;
   }
 
   getTarget(): string {
@@ -110,7 +121,7 @@ export class MemberChannel implements Channel, PoolMemberLoad {
    * pool's channel); calls already in flight finish here.
    */
   retire(successor: Channel): void {
-    this.successor = successor;
+    this.retiredTo = successor;
   }
 
   /** Resolves once no call is in flight on this member. */

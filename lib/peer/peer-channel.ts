@@ -3,7 +3,7 @@ import {
   status as Status,
   type ChannelInterface as Channel,
 } from '@grpc/grpc-js';
-import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
+import type { Call } from '../member/grpc-types.js';
 import { FailedCall } from '../channel/failed-call.js';
 import { MemberChannel } from '../member/member-channel.js';
 
@@ -27,13 +27,22 @@ export class PeerChannel extends MemberChannel {
   }
 
   override createCall(...args: Parameters<MemberChannel['createCall']>): Call {
-    if (this.inner.getConnectivityState(false) === State.SHUTDOWN) {
-      return new FailedCall(
-        Status.UNAVAILABLE,
-        `the peer pool closed its connection to ${this.endpoint}; acquire() it again`,
-      );
+    return this.closedCall() ?? super.createCall(...args);
+  }
+
+  /** A call made before the peer closed but started after it fails the same way. */
+  override openCall(...args: Parameters<MemberChannel['openCall']>): Call {
+    return this.closedCall() ?? super.openCall(...args);
+  }
+
+  private closedCall(): Call | undefined {
+    if (this.inner.getConnectivityState(false) !== State.SHUTDOWN) {
+      return undefined;
     }
-    return super.createCall(...args);
+    return new FailedCall(
+      Status.UNAVAILABLE,
+      `the peer pool closed its connection to ${this.endpoint}; acquire() it again`,
+    );
   }
 
   override callEnded(...args: Parameters<MemberChannel['callEnded']>): void {

@@ -5,16 +5,16 @@ import {
   type CallCredentials,
   type ChannelInterface,
 } from '@grpc/grpc-js';
-import type { Call, InterceptingListener } from '@grpc/grpc-js/build/src/call-interface.js';
-import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
+import type { Call, ChannelRef, InterceptingListener } from '../../lib/member/grpc-types.js';
 import { MemberChannel } from '../../lib/member/member-channel.js';
 
 /**
- * How a fake call reports its status after `cancelWithStatus`: at once (as grpc-js does for
- * a call that has not reached the network), after a microtask, or after a macrotask (as
- * grpc-js does once the call is on a connection).
+ * How a fake call reports its status after `cancelWithStatus`: at once, after a microtask,
+ * after a macrotask (as a call on a connection may), or as grpc-js 1.14's `ResolvingCall`
+ * does: on `process.nextTick`, to whatever listener is set by then, so a call cancelled
+ * before `start` reports nothing unless it is started in the same tick.
  */
-export type CancelReport = 'sync' | 'microtask' | 'macrotask';
+export type CancelReport = 'sync' | 'microtask' | 'macrotask' | 'grpc-js';
 
 /**
  * A grpc-js call that never touches the network: the test decides when and how it ends.
@@ -24,17 +24,32 @@ export class FakeCall implements Call {
   private listener: InterceptingListener | undefined;
   /** Statuses delivered to the listener (a well-behaved call delivers exactly one). */
   delivered = 0;
+  private ended = false;
 
   constructor(
     private readonly cancelReport: CancelReport,
     private readonly failStart: boolean,
-  ) {}
+    deadline: number,
+  ) {
+    if (deadline <= Date.now()) {
+      // grpc-js ends a call whose deadline has passed on the next tick, started or not.
+      this.ended = true;
+      process.nextTick(() => this.report(Status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+    }
+  }
 
   start(_metadata: Metadata, listener: InterceptingListener): void {
     if (this.failStart) {
       throw new Error('fake call failed to start');
     }
     this.listener = listener;
+  }
+
+  private report(code: Status, details: string): void {
+    if (this.listener !== undefined) {
+      this.delivered++;
+      this.listener.onReceiveStatus({ code, details, metadata: new Metadata() });
+    }
   }
 
   /** Ends the call with `code`, as the transport would. */
@@ -46,6 +61,11 @@ export class FakeCall implements Call {
   cancelWithStatus(code: Status, details: string): void {
     if (this.cancelReport === 'sync') {
       this.finish(code, details);
+    } else if (this.cancelReport === 'grpc-js') {
+      if (!this.ended) {
+        this.ended = true;
+        process.nextTick(() => this.report(code, details));
+      }
     } else if (this.cancelReport === 'microtask') {
       queueMicrotask(() => this.finish(code, details));
     } else {
@@ -78,8 +98,9 @@ export class FakeChannel implements ChannelInterface {
   /** The calls made on this channel, last one last. */
   readonly calls: FakeCall[] = [];
 
-  createCall(): Call {
-    const call = new FakeCall(this.next.cancelReport, this.next.failStart);
+  createCall(_method: string, deadline: Date | number): Call {
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    const call = new FakeCall(this.next.cancelReport, this.next.failStart, deadlineMs);
     this.calls.push(call);
     return call;
   }

@@ -1,5 +1,5 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
-import type { InterceptingListener } from '@grpc/grpc-js/build/src/call-interface.js';
+import type { InterceptingListener } from '../../lib/member/grpc-types.js';
 import fc from 'fast-check';
 import type { PoolStrategy } from '../../lib/interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../../lib/member/member-channel.js';
@@ -56,6 +56,8 @@ class World {
   >();
   /** Calls started and not yet ended, per the model. */
   calls: LiveCall[] = [];
+  /** Calls made but not started yet (an interceptor that starts them late), per the model. */
+  pending: PendingCall[] = [];
   readonly strategies: Record<StrategyName, PoolStrategy> = {
     'round-robin': new RoundRobinStrategy(),
     random: new RandomStrategy(),
@@ -307,6 +309,89 @@ class Pick implements Command {
     `pick(${this.strategy}${this.start ? `, start call: cancel ${this.cancelReport}${this.failStart ? ', start fails' : ''}` : ''})`;
 }
 
+interface PendingCall {
+  readonly call: ReturnType<MemberChannel['createCall']>;
+  readonly member: MemberChannel;
+  /** Made with a deadline that had already passed by the time it starts. */
+  readonly expired: boolean;
+}
+
+/** A call made now and started later (or never), as an async interceptor does. */
+class CreateLate implements Command {
+  constructor(
+    readonly pick: number,
+    readonly expired: boolean,
+  ) {}
+  check = () => true;
+  async run(world: World): Promise<void> {
+    const count = world.state.count;
+    if (count > 0) {
+      const member = world.state.slots[this.pick % count];
+      const deadline = this.expired ? Date.now() - 1 : Infinity;
+      const call = member.createCall('/echo.Echo/Unary', deadline, undefined, null, undefined);
+      world.pending.push({ call, member, expired: this.expired });
+    }
+    await world.verify();
+  }
+  toString = () => `createLate(#${this.pick}${this.expired ? ', deadline passed' : ''})`;
+}
+
+type LateEnding = 'start' | 'cancel, start later' | 'cancel, start same tick' | 'never start';
+
+/**
+ * What becomes of a late call. A grpc-js call cancelled before start reports no status (or
+ * only to a listener set in the same tick); the member must count neither, and the caller
+ * must hear CANCELLED exactly once. A call whose deadline passed before start is counted
+ * and ends DEADLINE_EXCEEDED.
+ */
+class FinishLate implements Command {
+  constructor(
+    readonly pick: number,
+    readonly how: LateEnding,
+  ) {}
+  check = (world: Readonly<World>) => world.pending.length > 0;
+  async run(world: World): Promise<void> {
+    const late = world.pending[this.pick % world.pending.length];
+    world.pending = world.pending.filter((pending) => pending !== late);
+    const counts = world.members.get(late.member)!;
+    counts.channel.next = { cancelReport: 'grpc-js', failStart: false };
+    const statuses: number[] = [];
+    const listener: InterceptingListener = {
+      onReceiveMetadata: () => {},
+      onReceiveMessage: () => {},
+      onReceiveStatus: (status) => statuses.push(status.code),
+    };
+    let expected: number[] = [];
+    if (this.how === 'start') {
+      late.call.start(new Metadata(), listener);
+      counts.started++;
+      if (late.expired) {
+        expected = [Status.DEADLINE_EXCEEDED];
+      } else {
+        counts.live++;
+        world.calls.push({
+          fake: counts.channel.calls.at(-1)!,
+          call: late.call,
+          member: late.member,
+        });
+      }
+    } else if (this.how !== 'never start') {
+      late.call.cancelWithStatus(Status.CANCELLED, 'cancelled before start');
+      if (this.how === 'cancel, start later') {
+        await settle();
+      }
+      late.call.start(new Metadata(), listener);
+      expected = [Status.CANCELLED];
+    }
+    await world.verify();
+    await settle();
+    if (statuses.join() !== expected.join()) {
+      throw new Error(`${this}: the caller heard [${statuses}], expected [${expected}]`);
+    }
+  }
+  toString = () => `finishLate(#${this.pick}, ${this.how})`;
+}
+
 type Ending = 'ok' | 'error' | 'cancel' | 'status twice';
 
 class EndCall implements Command {
@@ -387,7 +472,7 @@ const commands = [
     .tuple(
       fc.constantFrom<StrategyName>('round-robin', 'random', 'power-of-two', 'least-loaded'),
       fc.boolean(),
-      fc.constantFrom<CancelReport>('sync', 'microtask', 'macrotask'),
+      fc.constantFrom<CancelReport>('sync', 'microtask', 'macrotask', 'grpc-js'),
       fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
     )
     .map(([strategy, start, report, failStart]) => new Pick(strategy, start, report, failStart)),
@@ -396,6 +481,23 @@ const commands = [
     .map(([pick, how]) => new EndCall(pick, how)),
   fc.nat().map((pick) => new CancelAll(pick)),
   fc.constant(new WhenReady()),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+    )
+    .map(([pick, expired]) => new CreateLate(pick, expired)),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom<LateEnding>(
+        'start',
+        'cancel, start later',
+        'cancel, start same tick',
+        'never start',
+      ),
+    )
+    .map(([pick, how]) => new FinishLate(pick, how)),
 ];
 // The hot path and call endings carry the in-flight checks: give them more weight.
 commands.push(commands[6], commands[6], commands[7]);
