@@ -13,7 +13,10 @@ describe('calls ended before they start (regression: in-flight leak)', () => {
   const callsSeen = () => [...server.callsByPeer.values()].reduce((sum, n) => sum + n, 0);
 
   /** A client whose calls start only when `open()` is called. */
-  function gatedClient(): { client: grpc.ServiceClient; open: () => void } {
+  function gatedClient(): {
+    client: InstanceType<grpc.ServiceClientConstructor>;
+    open: () => void;
+  } {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const interceptor: grpc.Interceptor = (options, nextCall) =>
@@ -25,7 +28,7 @@ describe('calls ended before they start (regression: in-flight leak)', () => {
     const client = new EchoClient('pool', grpc.credentials.createInsecure(), {
       channelOverride: app.pool.channel,
       interceptors: [interceptor],
-    }) as grpc.ServiceClient;
+    }) as InstanceType<grpc.ServiceClientConstructor>;
     return { client, open };
   }
 
