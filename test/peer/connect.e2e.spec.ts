@@ -1,4 +1,9 @@
-import { PoolArgumentError, PoolConfigError, PoolTimeoutError } from 'nestjs-grpc-pool';
+import {
+  PoolArgumentError,
+  PoolConfigError,
+  PoolConnectError,
+  PoolTimeoutError,
+} from 'nestjs-grpc-pool';
 import { unary } from '../support/echo-server.js';
 import {
   closedPort,
@@ -66,18 +71,47 @@ describe('peer pool: connecting on a miss', () => {
     }
   });
 
-  it('a refused connection rejects after connectTimeoutMs naming the endpoint and the error', async () => {
-    const endpoint = `127.0.0.1:${await closedPort()}`;
-    const [first, second] = await Promise.all([
-      app.peers.acquire(endpoint).catch((error: unknown) => error),
-      app.peers.acquire(endpoint).catch((error: unknown) => error),
-    ]);
-    expect(second).toBe(first);
-    expect(first).toBeInstanceOf(PoolTimeoutError);
-    expect((first as Error).message).toMatch(
-      new RegExp(`"default/${endpoint}".*500 ms.*${endpoint} \\(TRANSIENT_FAILURE.*ECONNREFUSED`),
-    );
-    expect(app.peers.stats()).toMatchObject({ size: 0, misses: 1, hits: 1 });
+  it('a refused connection rejects at its first failed attempt, not after connectTimeoutMs, naming the endpoint and the cause', async () => {
+    // connectTimeoutMs at its default, 20 s: before the fix every refused acquire() waited it out.
+    const peers = await startPeerApp({ name: 'refused' });
+    try {
+      const endpoint = `127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const [first, second] = await Promise.all([
+        peers.peers.acquire(endpoint).catch((error: unknown) => error),
+        peers.peers.acquire(endpoint).catch((error: unknown) => error),
+      ]);
+      const elapsedMs = Date.now() - started;
+      expect(second).toBe(first);
+      expect(first).toBeInstanceOf(PoolConnectError);
+      expect(first).toMatchObject({ code: 'POOL_CONNECT_FAILED', pool: 'refused', endpoint });
+      expect((first as PoolConnectError).lastError).toMatch(/ECONNREFUSED/);
+      expect((first as Error).message).toMatch(
+        new RegExp(`^gRPC peer pool "refused": could not connect to ${endpoint}: .*ECONNREFUSED`),
+      );
+      // Known within milliseconds on loopback; 5 s is a 5x margin over the 1 s promised.
+      expect(elapsedMs).toBeLessThan(5_000);
+      expect(peers.peers.stats()).toMatchObject({ size: 0, misses: 1, hits: 1 });
+      // Not pooled: the next acquire() dials again.
+      await expect(peers.peers.acquire(endpoint)).rejects.toBeInstanceOf(PoolConnectError);
+      expect(peers.peers.stats()).toMatchObject({ size: 0, misses: 2 });
+    } finally {
+      await peers.close();
+    }
+  });
+
+  it('with perEndpointSize 3, a refused endpoint rejects once every connection has failed', async () => {
+    const peers = await startPeerApp({ name: 'refused3', perEndpointSize: 3 });
+    try {
+      const endpoint = `127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const error = await peers.peers.acquire(endpoint).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PoolConnectError);
+      expect((error as Error).message).toContain('ECONNREFUSED');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await peers.close();
+    }
   });
 
   it('rejects unusable endpoints with PoolArgumentError naming the pool and the endpoint', async () => {
