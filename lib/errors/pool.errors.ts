@@ -1,6 +1,13 @@
 /** Stable codes carried by every error this module throws. */
 export type PoolErrorCode =
-  'POOL_CONFIG' | 'POOL_ARGUMENT' | 'POOL_NOT_READY' | 'POOL_CLOSED' | 'POOL_TIMEOUT';
+  | 'POOL_CONFIG'
+  | 'POOL_ARGUMENT'
+  | 'POOL_NOT_READY'
+  | 'POOL_CLOSED'
+  | 'POOL_TIMEOUT'
+  | 'POOL_CONNECT_FAILED'
+  | 'POOL_EVICTED'
+  | 'POOL_INVALIDATED';
 
 /** Base class of the module's errors: a stable `code` and the name of the pool concerned. */
 export abstract class PoolError extends Error {
@@ -79,6 +86,74 @@ export class PoolTimeoutError extends PoolError {
       pool,
       `gRPC pool "${pool}": no member became ready within ${timeoutMs} ms; ` +
         `${targets.join('; ')}. Check that the server is up and reachable, or raise the timeout`,
+    );
+  }
+}
+
+/**
+ * A peer pool's `acquire()` of an endpoint that refused the connection (or failed it at
+ * once: TLS, DNS): rejected on the first failed attempt, without waiting for
+ * `connectTimeoutMs`. Nothing is pooled; the next `acquire()` dials again.
+ */
+export class PoolConnectError extends PoolError {
+  readonly code = 'POOL_CONNECT_FAILED';
+
+  constructor(
+    pool: string,
+    /** The endpoint as given to `acquire()`. */
+    readonly endpoint: string,
+    /** What grpc-js said, e.g. `connect ECONNREFUSED 127.0.0.1:50051`. */
+    readonly lastError: string,
+  ) {
+    super(
+      pool,
+      `gRPC peer pool "${pool}": could not connect to ${endpoint}: ${lastError}. ` +
+        'Check that the server is up and reachable; the next acquire() dials again',
+    );
+  }
+}
+
+/**
+ * A peer pool evicted an endpoint's connection before it became ready: more endpoints
+ * were acquired at once than `maxConnections` allows, and this one was the least recently
+ * used. Not a shutdown: `acquire()` it again, or raise `maxConnections`.
+ */
+export class PoolEvictedError extends PoolError {
+  readonly code = 'POOL_EVICTED';
+
+  constructor(
+    pool: string,
+    /** The endpoint whose connection was evicted. */
+    readonly endpoint: string,
+    /** The peer pool's `maxConnections`. */
+    readonly maxConnections: number,
+  ) {
+    super(
+      pool,
+      `gRPC peer pool "${pool}": the connection to ${endpoint} was evicted before it became ready ` +
+        `because maxConnections (${maxConnections}) was reached; acquire() it again, ` +
+        'or raise maxConnections',
+    );
+  }
+}
+
+/**
+ * `invalidate(endpoint)` closed the connection an `acquire()` of the same endpoint was
+ * waiting for, and no newer connection to it was asked for meanwhile. Not a shutdown:
+ * `acquire()` it again to dial afresh.
+ */
+export class PoolInvalidatedError extends PoolError {
+  readonly code = 'POOL_INVALIDATED';
+
+  constructor(
+    pool: string,
+    /** The endpoint that was invalidated. */
+    readonly endpoint: string,
+  ) {
+    super(
+      pool,
+      `gRPC peer pool "${pool}": invalidate("${endpoint}") closed the connection before it ` +
+        'became ready; acquire() it again to dial afresh',
     );
   }
 }

@@ -1,5 +1,10 @@
-import { Module } from '@nestjs/common';
-import { ConfigurablePeerPoolModule } from './grpc-peer-pool-module-definition.js';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { checkForRootAsyncOptions, checkForRootOptions } from '../check-module-options.js';
+import {
+  ConfigurablePeerPoolModule,
+  PEER_POOL_ASYNC_OPTIONS_TYPE,
+  PEER_POOL_OPTIONS_TYPE,
+} from './grpc-peer-pool-module-definition.js';
 
 /**
  * A pool of warm connections to many endpoints, one per endpoint (or `perEndpointSize`),
@@ -15,4 +20,16 @@ import { ConfigurablePeerPoolModule } from './grpc-peer-pool-module-definition.j
  * })
  */
 @Module({})
-export class GrpcPeerPoolModule extends ConfigurablePeerPoolModule {}
+export class GrpcPeerPoolModule extends ConfigurablePeerPoolModule {
+  // As GrpcPoolModule: Nest's builder reads the options' keys first, so a null or a missing
+  // factory would end in a bare TypeError instead of a PoolConfigError.
+  static override forRoot(options: typeof PEER_POOL_OPTIONS_TYPE): DynamicModule {
+    checkForRootOptions(options, 'an object such as { maxConnections: 100 } ({} for the defaults)');
+    return super.forRoot(options);
+  }
+
+  static override forRootAsync(options: typeof PEER_POOL_ASYNC_OPTIONS_TYPE): DynamicModule {
+    checkForRootAsyncOptions(options);
+    return super.forRootAsync(options);
+  }
+}

@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ChannelInterface as Channel } from '@grpc/grpc-js';
-import { PoolClosedError } from '../errors/pool.errors.js';
+import { PoolClosedError, PoolEvictedError, PoolInvalidatedError } from '../errors/pool.errors.js';
 import { AdoptedPeer } from './adopted-peer.js';
 import { checkChannel, checkEndpoint } from './peer-arguments.js';
 import { PeerCloser } from './peer-closer.js';
@@ -21,8 +21,8 @@ import { resolveEndpointOptions } from './resolve-endpoint-options.js';
  * A hit costs a `Map.get` and the LRU bookkeeping: no lock, no await, no clock read. A
  * miss opens one connection however many callers ask at once, and never holds up calls
  * to other endpoints. A peer whose connection fails after it was ready is dropped, not
- * retried: the next `acquire()` reconnects and rejects within `connectTimeoutMs` if the
- * endpoint is still down.
+ * retried: the next `acquire()` reconnects and rejects as soon as the endpoint refuses
+ * (or after `connectTimeoutMs` if it hangs).
  *
  * @example
  * const owner = ring.nodeFor(key); // e.g. '10.0.0.7:50051'
@@ -39,6 +39,8 @@ export class PeerPoolService implements OnApplicationShutdown {
   private readonly logger: Logger;
   private closing: Promise<void> | undefined;
   private readonly counts = new PeerCounters();
+  /** Why a peer left the LRU before it was ready, for those still waiting on it. */
+  private readonly leftEarly = new WeakMap<Peer, Error>();
 
   /** Made by `GrpcPeerPoolModule.forRoot`, from options `resolvePeerPoolOptions` checked. */
   constructor(private readonly options: ResolvedPeerPoolOptions) {
@@ -69,8 +71,12 @@ export class PeerPoolService implements OnApplicationShutdown {
    * without an await, an allocation or a clock read. Concurrent misses share one
    * connection attempt.
    *
-   * @throws (rejects) PoolTimeoutError naming the endpoint and its last connection error
-   *   when no connection is ready within `connectTimeoutMs`; PoolArgumentError for an
+   * @throws (rejects) PoolConnectError naming the endpoint and grpc-js's error as soon as
+   *   the first connection attempt fails (refused, reset, TLS); PoolTimeoutError naming the
+   *   endpoint and its last connection error when an attempt hangs past `connectTimeoutMs`;
+   *   PoolEvictedError when `maxConnections` evicted the connection before it was ready;
+   *   PoolInvalidatedError when `invalidate()` closed it first (a newer connection to the
+   *   endpoint, if one was asked for meanwhile, resolves instead); PoolArgumentError for an
    *   unusable endpoint; PoolClosedError after `close()`.
    */
   acquire(endpoint: string): Promise<Channel> {
@@ -106,7 +112,13 @@ export class PeerPoolService implements OnApplicationShutdown {
    */
   invalidate(endpoint: string): Promise<void> {
     const peer = this.lru.delete(endpoint);
-    return peer ? this.closer.retire(peer) : Promise.resolve();
+    if (peer === undefined) {
+      return Promise.resolve();
+    }
+    if (!peer.connected) {
+      this.leftEarly.set(peer, new PoolInvalidatedError(this.name, endpoint));
+    }
+    return this.closer.retire(peer);
   }
 
   /**
@@ -161,7 +173,13 @@ export class PeerPoolService implements OnApplicationShutdown {
       this.throwIfClosed();
       const options = resolveEndpointOptions(this.options, endpoint);
       this.counts.misses++;
-      const peer = new PooledPeer(endpoint, options, this.options.connectTimeoutMs, this.events);
+      const peer = new PooledPeer(
+        endpoint,
+        options,
+        this.options.connectTimeoutMs,
+        this.events,
+        this.name,
+      );
       this.admit(peer);
       return peer.ready;
     } catch (error) {
@@ -175,9 +193,15 @@ export class PeerPoolService implements OnApplicationShutdown {
     if (replaced) {
       void this.closer.retire(replaced);
     }
-    const evicted = this.lru.evictOver(this.options.maxConnections, peer.endpoint);
+    const { maxConnections } = this.options;
+    const evicted = this.lru.evictOver(maxConnections, peer.endpoint);
     this.counts.evictions += evicted.length;
-    evicted.forEach((entry) => this.closer.retire(entry.value));
+    for (const { key, value } of evicted) {
+      if (!value.connected) {
+        this.leftEarly.set(value, new PoolEvictedError(this.name, key, maxConnections));
+      }
+      void this.closer.retire(value);
+    }
   }
 
   /** Takes `peer` out of the LRU and closes it, if it is still the one pooled under its endpoint. */
@@ -197,10 +221,24 @@ export class PeerPoolService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * What those waiting on `peer` get when its first connection did not come: its own error
+   * if it failed while pooled; else the connection that replaced it (put(), or an acquire()
+   * after invalidate() or eviction); else why it was closed. The peer's own pool reports
+   * any close as `PoolClosedError` naming `<pool>/<endpoint>`, which would read as a
+   * shutdown: only the peer pool's own close is one.
+   */
   private connectFailed(peer: Peer, error: unknown): Promise<Channel> {
-    // Replaced by put() or a newer connection meanwhile: waiters follow that one.
-    const current = this.forget(peer) ? undefined : this.lru.get(peer.endpoint);
-    return current?.ready ?? Promise.reject(this.closing ? new PoolClosedError(this.name) : error);
+    if (this.forget(peer)) {
+      return Promise.reject(error);
+    }
+    const current = this.lru.get(peer.endpoint);
+    if (current !== undefined) {
+      return current.ready;
+    }
+    return Promise.reject(
+      this.closing ? new PoolClosedError(this.name) : (this.leftEarly.get(peer) ?? error),
+    );
   }
 
   private async shutdown(): Promise<void> {

@@ -1,9 +1,11 @@
-import type { ChannelInterface as Channel } from '@grpc/grpc-js';
+import { connectivityState as State, type ChannelInterface as Channel } from '@grpc/grpc-js';
+import { PoolConnectError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { ChannelWorker } from '../pool/channel-worker.js';
 import { PoolService } from '../pool/pool.service.js';
 import { PoolStateService } from '../state/pool-state.service.js';
+import { onConnectFailure } from './connect-failures.js';
 import { PeerChannel } from './peer-channel.js';
 import type { Peer, PeerEvents } from './peer.interface.js';
 import { watchPeerHealth } from './watch-peer-health.js';
@@ -14,6 +16,10 @@ import { watchPeerHealth } from './watch-peer-health.js';
  * connections, exact in-flight counts, reconnect and stuck-connect handling, the
  * strategies, and a drain on close. The channel handed out is the pool's `channel`,
  * wrapped in a {@link PeerChannel}.
+ *
+ * A first connection that fails (refused, reset, TLS) rejects `ready` at once with
+ * {@link PoolConnectError}: grpc-js knows within milliseconds, and its backoff would only
+ * repeat the answer. `connectTimeoutMs` bounds the attempts that hang.
  */
 export class PooledPeer implements Peer {
   readonly channel: PeerChannel;
@@ -27,6 +33,8 @@ export class PooledPeer implements Peer {
     options: ResolvedPoolOptions,
     connectTimeoutMs: number,
     events: PeerEvents,
+    /** The peer pool's name, for its errors (the connection's own pool is `<peer pool>/<endpoint>`). */
+    private readonly peerPool: string,
   ) {
     this.pool = new PoolService(options, new PoolStateService<ChannelWorker, MemberChannel>());
     this.channel = new PeerChannel(this.pool.channel, endpoint, () => events.used(this));
@@ -44,11 +52,29 @@ export class PooledPeer implements Peer {
   }
 
   private async connect(timeoutMs: number, events: PeerEvents): Promise<Channel> {
-    await this.pool.onModuleInit();
-    // Rejects with PoolTimeoutError naming the endpoint and its last connection error.
-    await this.pool.awaitReady(timeoutMs);
+    // Listening before the members start: a refusal on loopback can be known in the next turn.
+    let stop = (): void => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      stop = onConnectFailure(this.pool.name, (error) => {
+        // One member failing while another still connects is not the peer failing.
+        if (this.pool.channel.getConnectivityState(false) === State.TRANSIENT_FAILURE) {
+          reject(new PoolConnectError(this.peerPool, this.endpoint, error));
+        }
+      });
+    });
+    try {
+      await Promise.race([this.untilReady(timeoutMs), failed]);
+    } finally {
+      stop();
+    }
     this.connected = true;
     watchPeerHealth(this.channel, () => events.unhealthy(this));
     return this.channel;
+  }
+
+  /** Rejects with PoolTimeoutError naming the endpoint and its last connection error. */
+  private async untilReady(timeoutMs: number): Promise<void> {
+    await this.pool.onModuleInit();
+    await this.pool.awaitReady(timeoutMs);
   }
 }

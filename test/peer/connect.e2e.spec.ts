@@ -1,4 +1,11 @@
-import { PoolArgumentError, PoolConfigError, PoolTimeoutError } from 'nestjs-grpc-pool';
+import diagnostics from 'node:diagnostics_channel';
+import {
+  POOL_EVENTS,
+  PoolArgumentError,
+  PoolConfigError,
+  PoolConnectError,
+  PoolTimeoutError,
+} from 'nestjs-grpc-pool';
 import { unary } from '../support/echo-server.js';
 import {
   closedPort,
@@ -35,6 +42,7 @@ describe('peer pool: connecting on a miss', () => {
     expect(a.server.peers).toHaveLength(1);
     expect(a.server.callsByPeer.get(a.server.peers[0])).toBe(20);
     expect(app.peers.stats()).toMatchObject({ misses: 1, hits: 19, size: 1 });
+    expect(diagnostics.channel(POOL_EVENTS.memberConnectionFailed).hasSubscribers).toBe(false);
   });
 
   it('a hit resolves with the same channel; tryAcquire gives it synchronously', async () => {
@@ -47,14 +55,18 @@ describe('peer pool: connecting on a miss', () => {
     expect(app.peers.stats()).toMatchObject({ misses: 1, hits: 2, size: 1 });
   });
 
-  it('a slow miss never holds up calls to other endpoints', async () => {
+  it('a hanging miss never holds up calls to other endpoints, and rejects after connectTimeoutMs', async () => {
     const silent = await silentServer();
     try {
       const started = Date.now();
-      const hanging = app.peers.acquire(silent.endpoint).catch((error: unknown) => error);
+      let settled = false;
+      const hanging = app.peers
+        .acquire(silent.endpoint)
+        .catch((error: unknown) => error)
+        .finally(() => (settled = true));
       const reply = await unary(await app.peers.acquire(backends[0].endpoint), { message: 'ok' });
       expect(reply.message).toBe('ok');
-      expect(Date.now() - started).toBeLessThan(400);
+      expect(settled).toBe(false); // the other endpoint answered while this one still hangs
 
       const error = await hanging;
       expect(Date.now() - started).toBeGreaterThanOrEqual(480);
@@ -66,18 +78,49 @@ describe('peer pool: connecting on a miss', () => {
     }
   });
 
-  it('a refused connection rejects after connectTimeoutMs naming the endpoint and the error', async () => {
-    const endpoint = `127.0.0.1:${await closedPort()}`;
-    const [first, second] = await Promise.all([
-      app.peers.acquire(endpoint).catch((error: unknown) => error),
-      app.peers.acquire(endpoint).catch((error: unknown) => error),
-    ]);
-    expect(second).toBe(first);
-    expect(first).toBeInstanceOf(PoolTimeoutError);
-    expect((first as Error).message).toMatch(
-      new RegExp(`"default/${endpoint}".*500 ms.*${endpoint} \\(TRANSIENT_FAILURE.*ECONNREFUSED`),
-    );
-    expect(app.peers.stats()).toMatchObject({ size: 0, misses: 1, hits: 1 });
+  it('a refused connection rejects at its first failed attempt, not after connectTimeoutMs, naming the endpoint and the cause', async () => {
+    // connectTimeoutMs at its default, 20 s: before the fix every refused acquire() waited it out.
+    const peers = await startPeerApp({ name: 'refused' });
+    try {
+      const endpoint = `127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const [first, second] = await Promise.all([
+        peers.peers.acquire(endpoint).catch((error: unknown) => error),
+        peers.peers.acquire(endpoint).catch((error: unknown) => error),
+      ]);
+      const elapsedMs = Date.now() - started;
+      expect(second).toBe(first);
+      expect(first).toBeInstanceOf(PoolConnectError);
+      expect(first).toMatchObject({ code: 'POOL_CONNECT_FAILED', pool: 'refused', endpoint });
+      expect((first as PoolConnectError).lastError).toMatch(/ECONNREFUSED/);
+      expect((first as Error).message).toMatch(
+        new RegExp(`^gRPC peer pool "refused": could not connect to ${endpoint}: .*ECONNREFUSED`),
+      );
+      // Known within milliseconds on loopback; 5 s is a 5x margin over the 1 s promised.
+      expect(elapsedMs).toBeLessThan(5_000);
+      expect(peers.peers.stats()).toMatchObject({ size: 0, misses: 1, hits: 1 });
+      // Not pooled: the next acquire() dials again.
+      await expect(peers.peers.acquire(endpoint)).rejects.toBeInstanceOf(PoolConnectError);
+      expect(peers.peers.stats()).toMatchObject({ size: 0, misses: 2 });
+      // Listening for connection failures only while a miss connects: the event costs nothing again.
+      expect(diagnostics.channel(POOL_EVENTS.memberConnectionFailed).hasSubscribers).toBe(false);
+    } finally {
+      await peers.close();
+    }
+  });
+
+  it('with perEndpointSize 3, a refused endpoint rejects once every connection has failed', async () => {
+    const peers = await startPeerApp({ name: 'refused3', perEndpointSize: 3 });
+    try {
+      const endpoint = `127.0.0.1:${await closedPort()}`;
+      const started = Date.now();
+      const error = await peers.peers.acquire(endpoint).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PoolConnectError);
+      expect((error as Error).message).toContain('ECONNREFUSED');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await peers.close();
+    }
   });
 
   it('rejects unusable endpoints with PoolArgumentError naming the pool and the endpoint', async () => {

@@ -1,5 +1,7 @@
+import { PoolClosedError, PoolEvictedError } from 'nestjs-grpc-pool';
 import { sleep, unary, waitFor } from '../support/echo-server.js';
 import {
+  silentServer,
   startBackends,
   startPeerApp,
   stopBackends,
@@ -69,5 +71,38 @@ describe('peer pool: LRU eviction under maxConnections', () => {
     expect(open()[0]).toBe(1); // still draining
     await expect(Promise.all(slow)).resolves.toHaveLength(3);
     await waitFor(() => open()[0] === 0, 'the drained connection to close');
+  });
+
+  it('a peer evicted while still connecting rejects its acquire() with PoolEvictedError naming maxConnections, not PoolClosedError', async () => {
+    const silent = await silentServer();
+    const tight = await startPeerApp({
+      name: 'tight',
+      maxConnections: 1,
+      connectTimeoutMs: 20_000,
+    });
+    try {
+      const waiting = tight.peers.acquire(silent.endpoint).catch((error: unknown) => error);
+      // The connecting peer is busy, but it is the only one: the new miss evicts it.
+      await unary(await tight.peers.acquire(endpoint(0)), { message: 'room' });
+      const error = await waiting;
+      expect(error).toBeInstanceOf(PoolEvictedError);
+      expect(error).not.toBeInstanceOf(PoolClosedError);
+      expect(error).toMatchObject({
+        code: 'POOL_EVICTED',
+        pool: 'tight',
+        endpoint: silent.endpoint,
+        maxConnections: 1,
+      });
+      expect((error as Error).message).toBe(
+        `gRPC peer pool "tight": the connection to ${silent.endpoint} was evicted before it ` +
+          'became ready because maxConnections (1) was reached; acquire() it again, or raise maxConnections',
+      );
+      expect(tight.peers.closed).toBe(false);
+      expect(tight.peers.stats()).toMatchObject({ evictions: 1, size: 1 });
+      expect(tight.peers.connectedPeers()).toEqual([endpoint(0)]);
+    } finally {
+      await tight.close();
+      await silent.stop();
+    }
   });
 });

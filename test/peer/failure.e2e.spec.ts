@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { PoolTimeoutError } from 'nestjs-grpc-pool';
+import { PoolClosedError, PoolConnectError, PoolInvalidatedError } from 'nestjs-grpc-pool';
 import { EchoServer, unary, waitFor } from '../support/echo-server.js';
-import { startPeerApp, type PeerApp } from './peer-fixtures.js';
+import { silentServer, startPeerApp, type PeerApp } from './peer-fixtures.js';
 
 describe('peer pool: a peer that dies', () => {
   let server: EchoServer;
@@ -30,8 +30,8 @@ describe('peer pool: a peer that dies', () => {
     await app.peers.invalidate(server.url);
     expect(app.peers.connectedPeers()).toEqual([]);
     const down = await app.peers.acquire(server.url).catch((error: unknown) => error);
-    expect(down).toBeInstanceOf(PoolTimeoutError);
-    expect((down as Error).message).toContain(server.url);
+    expect(down).toBeInstanceOf(PoolConnectError);
+    expect((down as Error).message).toContain(`could not connect to ${server.url}`);
 
     await server.listen();
     const again = await app.peers.acquire(server.url);
@@ -56,5 +56,40 @@ describe('peer pool: a peer that dies', () => {
 
   it('invalidate of an unknown endpoint is a no-op', async () => {
     await expect(app.peers.invalidate('127.0.0.1:1')).resolves.toBeUndefined();
+  });
+
+  it('an acquire() racing invalidate() of the same endpoint gets PoolInvalidatedError, never PoolClosedError', async () => {
+    const silent = await silentServer();
+    try {
+      const waiting = app.peers.acquire(silent.endpoint).catch((error: unknown) => error);
+      await app.peers.invalidate(silent.endpoint);
+      const error = await waiting;
+      expect(error).toBeInstanceOf(PoolInvalidatedError);
+      expect(error).not.toBeInstanceOf(PoolClosedError);
+      expect(error).toMatchObject({
+        code: 'POOL_INVALIDATED',
+        pool: 'default',
+        endpoint: silent.endpoint,
+      });
+      expect((error as Error).message).toBe(
+        `gRPC peer pool "default": invalidate("${silent.endpoint}") closed the connection before ` +
+          'it became ready; acquire() it again to dial afresh',
+      );
+      expect(app.peers.closed).toBe(false);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('an acquire() racing invalidate() gets the new connection when one was asked for meanwhile', async () => {
+    const first = app.peers.acquire(server.url);
+    const invalidated = app.peers.invalidate(server.url);
+    const second = app.peers.acquire(server.url);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBe(b);
+    await invalidated;
+    await expect(unary(a, { message: 'new' })).resolves.toMatchObject({ message: 'new' });
+    expect(app.peers.stats()).toMatchObject({ misses: 2, size: 1 });
+    expect(app.peers.connectedPeers()).toEqual([server.url]);
   });
 });

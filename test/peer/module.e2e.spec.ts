@@ -106,4 +106,53 @@ describe('GrpcPeerPoolModule', () => {
       expect((error as Error).message).toContain(`gRPC pool "bad": option "${option}" ${detail}`);
     },
   );
+
+  const forRoot = (options: unknown) =>
+    GrpcPeerPoolModule.forRoot(options as Parameters<typeof GrpcPeerPoolModule.forRoot>[0]);
+  const forRootAsync = (options: unknown) =>
+    GrpcPeerPoolModule.forRootAsync(
+      options as Parameters<typeof GrpcPeerPoolModule.forRootAsync>[0],
+    );
+
+  it.each([
+    ['forRoot(null)', () => forRoot(null), '(options)', 'is null: expected an object such as'],
+    ['forRoot(undefined)', () => forRoot(undefined), '(options)', 'is undefined: expected an'],
+    ['forRoot("127.0.0.1:1")', () => forRoot('127.0.0.1:1'), '(options)', 'is "127.0.0.1:1"'],
+    ['forRoot([])', () => forRoot([]), '(options)', 'is an array of 0: expected an object such as'],
+    [
+      'forRootAsync({})',
+      () => forRootAsync({}),
+      '(async options)',
+      'is an object (Object): expected { useFactory }, { useClass } or { useExisting }',
+    ],
+    ['forRootAsync(null)', () => forRootAsync(null), '(async options)', 'is null: expected {'],
+    [
+      'forRootAsync({ name: "cluster", imports: [] })',
+      () => forRootAsync({ name: 'cluster', imports: [] }),
+      '(async options)',
+      'is an object (Object): expected { useFactory }',
+    ],
+  ])(
+    '%s throws PoolConfigError naming what is wrong, not a TypeError',
+    (_label, make, option, detail) => {
+      let error: unknown;
+      try {
+        make();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(PoolConfigError);
+      expect(error).toMatchObject({ code: 'POOL_CONFIG', option });
+      expect((error as Error).message).toContain(`option "${option}" ${detail}`);
+    },
+  );
+
+  it('forRootAsync names the peer pool it was given; forRoot({}) is the defaults', async () => {
+    expect(() => forRootAsync({ name: 'cluster' })).toThrow(
+      /^gRPC pool "cluster": option "\(async options\)" is an object/,
+    );
+    const { peers, close } = await startPeerApp({});
+    await close();
+    expect(peers.closed).toBe(true);
+  });
 });
