@@ -60,7 +60,8 @@ describe('backend unreachable at start', () => {
     );
     expect(timeout.message).toContain(timeout.targets[0]);
     expect(took).toBeGreaterThanOrEqual(490);
-    expect(took).toBeLessThan(900);
+    // On time: a 5x margin over the 500 ms asked for, for a loaded 2-core machine.
+    expect(took).toBeLessThan(2_500);
   });
 
   it("bootstrap with readyTimeoutMs and onReadyTimeout 'fail' rejects and closes the pool", async () => {
