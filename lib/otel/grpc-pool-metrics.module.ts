@@ -24,7 +24,7 @@ const METRICS_OPTIONS = Symbol('nestjs-grpc-pool:metrics-options');
  * OpenTelemetry metrics for every pool of the application (found through Nest's
  * DiscoveryService): gauges for size, ready members and in-flight calls per member;
  * counters for calls started and finished by status, picks, reconnects and scale
- * operations; a histogram of connect time. Attributes: `pool`, `target`, `member`, `slot`.
+ * operations; a histogram of connect time. Attributes: `pool`, `target`, `member` (its id).
  *
  * @example
  * imports: [GrpcPoolModule.forRoot({ url }), GrpcPoolMetricsModule.forRoot()]

@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import type { BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
 import type { PoolService } from '../pool/pool.service.js';
 import {
   POOL_EVENTS,
@@ -24,52 +24,46 @@ export class PoolMetrics {
 
   start(): void {
     const { meter } = this;
-    this.observe(
-      meter.createObservableGauge('grpc_pool.size', {
-        description: 'Members the pool keeps (expected size)',
-      }),
-      (pool, result) => result.observe(pool.status().size, { pool: pool.name }),
-    );
-    this.observe(
-      meter.createObservableGauge('grpc_pool.ready', {
-        description: 'Members ready to take calls',
-      }),
-      (pool, result) => result.observe(pool.status().ready, { pool: pool.name }),
-    );
-    this.observe(
-      meter.createObservableGauge('grpc_pool.member.in_flight', {
-        description: 'Calls in flight per member',
-      }),
-      (pool, result) => {
-        for (const member of pool.status().members) {
-          result.observe(member.inFlight, memberAttributes(pool, member));
-        }
-      },
-    );
-    this.observe(
-      meter.createObservableCounter('grpc_pool.calls.started', { description: 'Calls started' }),
-      (pool, result) => {
-        for (const member of pool.status().members) {
-          result.observe(member.callsStarted, memberAttributes(pool, member));
-        }
-      },
-    );
-    this.observe(
-      meter.createObservableCounter('grpc_pool.calls.finished', {
-        description: 'Calls finished, by gRPC status',
-      }),
-      (pool, result) => {
-        for (const member of pool.status().members) {
-          for (const [status, count] of Object.entries(member.callsByStatus)) {
-            result.observe(count, { ...memberAttributes(pool, member), status });
+    const size = meter.createObservableGauge('grpc_pool.size', {
+      description: 'Members the pool keeps (expected size)',
+    });
+    const ready = meter.createObservableGauge('grpc_pool.ready', {
+      description: 'Members ready to take calls',
+    });
+    const inFlight = meter.createObservableGauge('grpc_pool.member.in_flight', {
+      description: 'Calls in flight per member',
+    });
+    const started = meter.createObservableCounter('grpc_pool.calls.started', {
+      description: 'Calls started',
+    });
+    const finished = meter.createObservableCounter('grpc_pool.calls.finished', {
+      description: 'Calls finished, by gRPC status',
+    });
+    const picks = meter.createObservableCounter('grpc_pool.picks', {
+      description: 'Members handed out',
+    });
+    // One status() per pool per collection, shared by every instrument: the instruments of
+    // one export then describe the same moment, and a collection costs one snapshot.
+    this.observeAll([size, ready, inFlight, started, finished, picks], (result) => {
+      for (const pool of this.pools()) {
+        const status = pool.status();
+        const attributes = { pool: pool.name };
+        result.observe(size, status.size, attributes);
+        result.observe(ready, status.ready, attributes);
+        result.observe(picks, status.picks, attributes);
+        for (const member of status.members) {
+          // No `slot` here: a member changes slot when another leaves, and a cumulative
+          // series whose attributes change restarts from the member's full total, so the
+          // exported sums would count its calls twice. The member id never changes.
+          const memberAttributes = { pool: pool.name, target: member.target, member: member.id };
+          result.observe(inFlight, member.inFlight, memberAttributes);
+          result.observe(started, member.callsStarted, memberAttributes);
+          for (const [code, count] of Object.entries(member.callsByStatus)) {
+            result.observe(finished, count, { ...memberAttributes, status: code });
           }
         }
-      },
-    );
-    this.observe(
-      meter.createObservableCounter('grpc_pool.picks', { description: 'Members handed out' }),
-      (pool, result) => result.observe(pool.status().picks, { pool: pool.name }),
-    );
+      }
+    });
 
     const reconnects = meter.createCounter('grpc_pool.reconnects', {
       description: 'Reconnects scheduled',
@@ -96,20 +90,9 @@ export class PoolMetrics {
     this.unsubscribe.splice(0).forEach((unsubscribe) => unsubscribe());
   }
 
-  private observe(
-    instrument: {
-      addCallback(callback: (result: ObservableResult) => void): void;
-      removeCallback(callback: (result: ObservableResult) => void): void;
-    },
-    read: (pool: PoolService, result: ObservableResult) => void,
-  ): void {
-    const callback = (result: ObservableResult) => {
-      for (const pool of this.pools()) {
-        read(pool, result);
-      }
-    };
-    instrument.addCallback(callback);
-    this.unsubscribe.push(() => instrument.removeCallback(callback));
+  private observeAll(observables: Observable[], callback: BatchObservableCallback): void {
+    this.meter.addBatchObservableCallback(callback, observables);
+    this.unsubscribe.push(() => this.meter.removeBatchObservableCallback(callback, observables));
   }
 
   private on<T>(name: string, handle: (event: T) => void): void {
@@ -117,11 +100,4 @@ export class PoolMetrics {
     diagnostics.subscribe(name, listener);
     this.unsubscribe.push(() => diagnostics.unsubscribe(name, listener));
   }
-}
-
-function memberAttributes(
-  pool: PoolService,
-  member: { id: number; target: string; slot: number | null },
-): Attributes {
-  return { pool: pool.name, target: member.target, member: member.id, slot: member.slot ?? -1 };
 }

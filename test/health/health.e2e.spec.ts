@@ -3,7 +3,8 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { GrpcPoolModule, type PoolService, getPoolToken } from 'nestjs-grpc-pool';
 import { GrpcPoolHealthIndicator, GrpcPoolHealthModule } from 'nestjs-grpc-pool/health';
-import { EchoServer, waitFor } from '../support/echo-server.js';
+import * as grpc from '@grpc/grpc-js';
+import { EchoClient, EchoServer, waitFor } from '../support/echo-server.js';
 
 @Controller()
 class HealthController {
@@ -25,6 +26,10 @@ class HealthController {
   }
 }
 
+/**
+ * Each test starts its own server and application, so any one of them runs alone or in any
+ * order (`--testNamePattern`).
+ */
 describe('Terminus readiness over real HTTP', () => {
   let server: EchoServer;
   let app: INestApplication;
@@ -35,7 +40,7 @@ describe('Terminus readiness over real HTTP', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     server = await EchoServer.start();
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -43,6 +48,7 @@ describe('Terminus readiness over real HTTP', () => {
           url: server.url,
           size: 3,
           backoff: { initialMs: 100, maxMs: 200 },
+          drainTimeoutMs: 20_000,
         }),
         GrpcPoolHealthModule,
       ],
@@ -52,15 +58,15 @@ describe('Terminus readiness over real HTTP', () => {
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
     pool = app.get<PoolService>(getPoolToken());
+    await waitFor(() => pool.status().ready === 3, 'three ready members');
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await app.close();
     server.stop();
   });
 
   it('is up when ready >= minReady, with details and no credentials', async () => {
-    await waitFor(() => pool.status().ready === 3, 'three ready members');
     const { status, body } = await get('/health');
     expect(status).toBe(200);
     expect(body).toMatchObject({
@@ -87,7 +93,6 @@ describe('Terminus readiness over real HTTP', () => {
       status: 'degraded',
       details: { echo: { status: 'degraded', ready: 2, size: 2 } },
     });
-    await pool.scaleUp(1);
   });
 
   it('is down (HTTP 503) when no member is ready, and up again when the server returns', async () => {
@@ -101,7 +106,7 @@ describe('Terminus readiness over real HTTP', () => {
     });
 
     await server.listen();
-    await waitFor(() => pool.status().ready === 3, 'three ready members again', 5_000);
+    await waitFor(() => pool.status().ready === 3, 'three ready members again');
     expect((await get('/health')).status).toBe(200);
   });
 
@@ -115,11 +120,31 @@ describe('Terminus readiness over real HTTP', () => {
     });
   });
 
-  it('is down while the pool is closing', async () => {
-    const indicator = app.get(GrpcPoolHealthIndicator);
-    await pool.close();
-    expect(indicator.isHealthy('echo')).toMatchObject({
-      echo: { status: 'down', message: 'pool is closing' },
+  it('is down while the pool is closing, during the drain of a call in flight', async () => {
+    const client = new EchoClient('pool', grpc.credentials.createInsecure(), {
+      channelOverride: pool.getChannel(),
     });
+    let ended: grpc.ServiceError | null | undefined;
+    const held = client.Unary({ delayMs: 60_000 }, (error: grpc.ServiceError | null) => {
+      ended = error;
+    });
+    await waitFor(() => server.active === 1, 'the call to reach the server');
+    let closed = false;
+    const closing = pool.close().then(() => (closed = true));
+
+    const { status, body } = await get('/health');
+    // Still draining: the call is in flight and close() has not finished. (The server's
+    // count, not status(): a draining member is no longer listed there.)
+    expect(server.active).toBe(1);
+    expect(closed).toBe(false);
+    expect(ended).toBeUndefined();
+    expect(status).toBe(503);
+    expect(body).toMatchObject({
+      error: { echo: { status: 'down', message: 'pool is closing' } },
+    });
+
+    held.cancel();
+    await closing;
+    expect(ended).toMatchObject({ code: grpc.status.CANCELLED });
   });
 });

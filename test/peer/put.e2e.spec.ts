@@ -27,16 +27,19 @@ describe('peer pool: put() adopts a channel', () => {
     await stopBackends(backends);
   });
 
-  it('hands the adopted channel out on acquire, counts its calls and closes it on invalidate', async () => {
+  it('hands the adopted channel out on acquire, keeps it open past a client close() and closes it on invalidate', async () => {
     const [a] = backends;
     const adopted = new grpc.Channel(a.endpoint, insecure, {});
     app.peers.put(a.endpoint, adopted);
     const channel = await app.peers.acquire(a.endpoint);
-    expect(channel.close).toBeDefined();
     channel.close(); // a client's close() must not close a pooled connection
+    expect(adopted.getConnectivityState(false)).not.toBe(grpc.connectivityState.SHUTDOWN);
     await expect(unary(channel, { message: 'adopted' })).resolves.toMatchObject({
       message: 'adopted',
     });
+    // The call rode the adopted channel: it is the one connection made to the backend.
+    expect(adopted.getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+    expect(a.proxy.accepted).toBe(1);
     expect(app.peers.stats()).toMatchObject({ hits: 1, misses: 0, size: 1 });
 
     app.peers.put(a.endpoint, adopted); // the same channel again: no-op, still open

@@ -67,7 +67,31 @@ describe('in-flight counting', () => {
     call.cancel();
   });
 
-  it('releases when the call fails to start (bad call credentials)', async () => {
+  it('releases a call whose start throws inside the member (an interceptor passing no metadata)', async () => {
+    // A client interceptor that forgets the metadata makes grpc-js's own call throw in
+    // start(), under the member's counting wrapper: the count taken there must be given back.
+    const forgetsMetadata: grpc.Interceptor = (options, nextCall) =>
+      new grpc.InterceptingCall(nextCall(options), {
+        start: (_metadata, listener, next) => next(undefined as unknown as grpc.Metadata, listener),
+      });
+    const internalEndings = () =>
+      app.pool
+        .status()
+        .members.reduce((sum, member) => sum + (member.callsByStatus.INTERNAL ?? 0), 0);
+    const startedBefore = app.pool.status().callsStarted;
+    const internalBefore = internalEndings();
+    const broken = new EchoClient('pool', grpc.credentials.createInsecure(), {
+      channelOverride: app.pool.getChannel(),
+      interceptors: [forgetsMetadata],
+    });
+    expect(() => broken.Unary({}, () => undefined)).toThrow(TypeError);
+    // The wrapper counted the start and ended the call itself, as INTERNAL.
+    expect(app.pool.status().callsStarted).toBe(startedBefore + 1);
+    expect(internalEndings()).toBe(internalBefore + 1);
+    expect(app.pool.status().inFlight).toBe(0);
+  });
+
+  it('releases when call credentials fail (grpc-js ends the started call with their error)', async () => {
     const failing = grpc.credentials.createFromMetadataGenerator((_params, callback) =>
       callback(new Error('no token today')),
     );
@@ -134,22 +158,49 @@ describe('in-flight counting', () => {
     });
   });
 
-  it('never goes negative or leaks over a mixed burst of 500 calls', async () => {
+  it('never goes negative or leaks over a mixed burst of 500 calls, ending each once with its status', async () => {
+    const byStatus = () => {
+      const totals: Record<string, number> = {};
+      for (const member of app.pool.status().members) {
+        for (const [name, count] of Object.entries(member.callsByStatus)) {
+          totals[name] = (totals[name] ?? 0) + count;
+        }
+      }
+      return totals;
+    };
+    const startedBefore = app.pool.status().callsStarted;
+    const endedBefore = byStatus();
+    // Read at every call's end, while the rest of the burst is still running.
+    let lowest = Infinity;
     const outcomes = await Promise.allSettled(
       Array.from({ length: 500 }, (_, i) =>
         unary(
           app.pool.getChannel(),
           { delayMs: i % 7, failCode: i % 5 === 0 ? grpc.status.UNKNOWN : 0 },
           i % 11 === 0 ? { deadline: Date.now() + 1 } : {},
-        ),
+        ).finally(() => (lowest = Math.min(lowest, ...inFlight()))),
       ),
     );
+    expect(lowest).toBeGreaterThanOrEqual(0);
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeGreaterThan(
       300,
     );
-    expect(
-      app.pool.status().members.reduce((sum, member) => sum + member.callsStarted, 0),
-    ).toBeGreaterThanOrEqual(500);
-    expect(Math.min(...inFlight())).toBeGreaterThanOrEqual(0);
+    // Every call counted once at start and once at its end, under the status its caller saw.
+    const seen: Record<string, number> = {};
+    for (const outcome of outcomes) {
+      const code =
+        outcome.status === 'fulfilled'
+          ? grpc.status.OK
+          : (outcome.reason as grpc.ServiceError).code;
+      seen[grpc.status[code]] = (seen[grpc.status[code]] ?? 0) + 1;
+    }
+    const ended = byStatus();
+    const endedNow = Object.fromEntries(
+      Object.keys(ended)
+        .map((name) => [name, ended[name] - (endedBefore[name] ?? 0)] as const)
+        .filter(([, count]) => count > 0),
+    );
+    expect(app.pool.status().callsStarted - startedBefore).toBe(500);
+    expect(endedNow).toEqual(seen);
   });
 });

@@ -6,8 +6,11 @@ import { startPoolApp, type PoolApp } from '../support/pool-app.js';
 import { describeFailures, echoCall, lateness, SteadyLoad } from './calls.js';
 import { connectionsByMember } from './member-connections.js';
 
-/** Timer slack allowed past a deadline on a busy 2-core machine. */
-const SLACK_MS = 150;
+/**
+ * How long past its deadline a call may end on a busy 2-core machine. What these tests tell
+ * apart is a call that ends at its deadline from one stranded for good, so the slack is wide.
+ */
+const SLACK_MS = 1_000;
 /**
  * grpc-js (1.14) sets no floor on the client's keepalive time, and a grpc-js server enforces
  * no ping policy, so small values work here. Other servers do: C-core and grpc-go answer
@@ -41,7 +44,7 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     server.stop();
   });
 
-  it('is detected by keepalive within keepalive time + timeout, leaves, reconnects, and strands no call', async () => {
+  it('is detected by keepalive, leaves, reconnects, and strands no call', async () => {
     await start({ keepalive: KEEPALIVE });
     const { pool } = app;
     const byMember = await connectionsByMember(pool, proxy);
@@ -61,17 +64,18 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     await waitFor(
       () => victimNow().disconnects > disconnects,
       'the blackholed member to leave the slot table',
-      3_000,
     );
+    // Keepalive found it (without keepalive nothing does: see the next test), within a 5x
+    // margin over keepalive time + timeout (500 ms here) for a loaded machine.
     const detectedAfter = Date.now() - blackholedAt;
-    expect(detectedAfter).toBeLessThanOrEqual(
-      KEEPALIVE.keepaliveTimeMs + KEEPALIVE.keepaliveTimeoutMs + SLACK_MS,
+    expect(detectedAfter).toBeLessThan(
+      5 * (KEEPALIVE.keepaliveTimeMs + KEEPALIVE.keepaliveTimeoutMs),
     );
     // grpc-js closed its end of the dead connection; the server side never heard a thing.
-    await waitFor(() => victim.client.closed, 'the pool side of the connection closed', 1_000);
+    await waitFor(() => victim.client.closed, 'the pool side of the connection closed');
     expect(victim.upstream.closed).toBe(false);
 
-    await waitFor(() => pool.status().ready === 3, 'the member back on a new connection', 3_000);
+    await waitFor(() => pool.status().ready === 3, 'the member back on a new connection');
     expect(proxy.accepted).toBe(4);
     await sleep(100);
     await load.stop();
@@ -120,13 +124,15 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     victim.reset();
     await waitFor(() => pool.status().ready === 2, 'the member out of the slot table');
     const from = Date.now();
-    await sleep(1_500);
+    // Retried: a third attempt comes (waited for, not slept for) ...
+    await waitFor(() => proxy.acceptedBetween(from) >= 3, 'three connection attempts');
+    const elapsed = Date.now() - from;
     const attempts = proxy.acceptedBetween(from);
     const member = pool.workers().find((worker) => worker.id === victimId)!;
     expect(member.state).toBe('CONNECTING');
-    // One attempt per connectTimeoutMs at most (grpc-js sets no handshake timeout of its own).
-    expect(attempts).toBeGreaterThanOrEqual(2);
-    expect(attempts).toBeLessThanOrEqual(Math.ceil(1_500 / connectTimeoutMs) + 1);
+    // ... and no faster than one per connectTimeoutMs (grpc-js sets no handshake timeout of
+    // its own); a load only slows attempts down, so this upper bound cannot flake.
+    expect(attempts).toBeLessThanOrEqual(Math.ceil(elapsed / connectTimeoutMs) + 1);
     // Calls made meanwhile go to the two ready members.
     const meanwhile = await Promise.all(
       Array.from({ length: 10 }, () => echoCall(pool.channel, {}, { timeoutMs: 1_000 })),
@@ -134,7 +140,7 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     expect(describeFailures(meanwhile)).toEqual([]);
 
     proxy.onAccept = 'pass';
-    await waitFor(() => pool.status().ready === 3, 'the member back', connectTimeoutMs * 3);
+    await waitFor(() => pool.status().ready === 3, 'the member back');
   });
 
   // A documented limit: grpc-js cannot move a queued call to another channel, and the pool

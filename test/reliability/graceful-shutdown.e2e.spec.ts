@@ -3,8 +3,11 @@ import { EchoServer, sleep, waitFor } from '../support/echo-server.js';
 import { startPoolApp, type PoolApp } from '../support/pool-app.js';
 import { describeFailures, echoCall, lateness, SteadyLoad } from './calls.js';
 
-/** Timer slack allowed past a deadline on a busy 2-core machine. */
-const SLACK_MS = 150;
+/**
+ * How long past its deadline a call may end on a busy 2-core machine: these tests tell a
+ * call that ends at its deadline from one left hanging, so the slack is wide.
+ */
+const SLACK_MS = 1_000;
 
 /**
  * `grpc.Server.tryShutdown` of an EchoServer: stop taking new calls (GOAWAY, listener

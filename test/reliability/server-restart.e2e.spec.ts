@@ -4,8 +4,11 @@ import { EchoServer, sleep, waitFor } from '../support/echo-server.js';
 import { startPoolApp, type PoolApp } from '../support/pool-app.js';
 import { describeFailures, echoCall, lateness, type CallOutcome } from './calls.js';
 
-/** Timer slack allowed past a deadline on a busy 2-core machine. */
-const SLACK_MS = 150;
+/**
+ * How long past its deadline a call may end on a busy 2-core machine: these tests tell a
+ * call that ends at its deadline from one left hanging, so the slack is wide.
+ */
+const SLACK_MS = 1_000;
 const BACKOFF = { initialMs: 100, maxMs: 300 };
 /**
  * How a call the server was handling ends when it is killed: `forceShutdown` resets each
@@ -41,7 +44,7 @@ describe('server killed and restarted on the same port', () => {
       expect(outcome).toMatchObject(KILLED_AT_THE_SERVER);
       expect(outcome.endedAt - killedAt).toBeLessThan(1_000);
     }
-    await waitFor(() => pool.status().ready === 0, 'every member out of the slot table', 2_000);
+    await waitFor(() => pool.status().ready === 0, 'every member out of the slot table');
     expect(() => pool.getChannel()).toThrow(PoolNotReadyError);
 
     const waiting = Array.from({ length: 8 }, (_, i) =>
@@ -52,7 +55,7 @@ describe('server killed and restarted on the same port', () => {
     );
     const gap = [];
     for (let i = 0; i < 10; i++) {
-      gap.push(await echoCall(pool.channel, {}, { timeoutMs: 3_000 }));
+      gap.push(await echoCall(pool.channel, {}, { timeoutMs: 10_000 }));
     }
     for (const outcome of gap) {
       expect(outcome).toMatchObject({
@@ -60,8 +63,9 @@ describe('server killed and restarted on the same port', () => {
         code: grpc.status.UNAVAILABLE,
         details: expect.stringContaining('ECONNREFUSED'),
       });
-      // Fast: no wait for the deadline, at most one connection attempt to a closed port.
-      expect(outcome.endedAt - outcome.startedAt).toBeLessThan(BACKOFF.maxMs * 2);
+      // Fast: no wait for the deadline, at most one connection attempt to a closed port
+      // (maxMs +20 % jitter, with a 5x margin for a loaded machine).
+      expect(outcome.endedAt - outcome.startedAt).toBeLessThan(5 * BACKOFF.maxMs * 1.2);
     }
     for (const outcome of await Promise.all(waitingTooShort)) {
       expect(outcome).toMatchObject({ ok: false, code: grpc.status.DEADLINE_EXCEEDED });
@@ -73,9 +77,10 @@ describe('server killed and restarted on the same port', () => {
 
     await server.listen();
     const restartedAt = Date.now();
-    await waitFor(() => pool.status().ready === 4, 'the pool to refill', 5_000);
-    // Each member's next attempt comes within maxMs (+20 % jitter) of its last failure.
-    expect(Date.now() - restartedAt).toBeLessThan(BACKOFF.maxMs * 1.2 + 500);
+    await waitFor(() => pool.status().ready === 4, 'the pool to refill');
+    // Each member's next attempt comes within maxMs (+20 % jitter) of its last failure; a
+    // 5x margin for a loaded machine.
+    expect(Date.now() - restartedAt).toBeLessThan(5 * BACKOFF.maxMs * 1.2);
 
     const waited = await Promise.all(waiting);
     expect(describeFailures(waited)).toEqual([]);
