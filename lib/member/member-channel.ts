@@ -3,12 +3,16 @@ import {
   type ChannelInterface as Channel,
   type connectivityState as ConnectivityState,
   type Deadline,
+  type StatusObject,
 } from '@grpc/grpc-js';
 import type { Call } from '@grpc/grpc-js/build/src/call-interface.js';
 import type { ChannelRef } from '@grpc/grpc-js/build/src/channelz.js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 import { CountedCall } from './counted-call.js';
+
+/** grpc-js's (1.14) status details for a call still queued when its channel closes. */
+const CHANNEL_CLOSED_BEFORE_START = 'Channel closed before call started';
 
 /**
  * One pool member as a grpc-js `Channel`: every call created on it is counted in
@@ -29,6 +33,11 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   private idleWaiters: Array<() => void> | undefined = undefined;
   /** Set once the pool took this member away: where calls made on it go from then on. */
   private successor: Channel | undefined = undefined;
+  /**
+   * What a call queued on a channel of this member that the pool closed is told instead of
+   * grpc-js's bare "Channel closed before call started"; set by the worker before it closes one.
+   */
+  closedChannelDetails: string | undefined = undefined;
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -103,6 +112,19 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       call.next.prev = call.prev;
     }
     call.prev = call.next = undefined;
+  }
+
+  /**
+   * `status` as the caller sees it: grpc-js's bare words for a queued call whose channel
+   * the pool closed become the pool's (pool, target, why). Runs once per call, at its end;
+   * it allocates only in that rare case.
+   */
+  finalStatus(status: StatusObject): StatusObject {
+    return status.code === Status.UNAVAILABLE &&
+      status.details === CHANNEL_CLOSED_BEFORE_START &&
+      this.closedChannelDetails !== undefined
+      ? { ...status, details: this.closedChannelDetails }
+      : status;
   }
 
   /**
