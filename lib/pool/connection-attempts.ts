@@ -24,19 +24,14 @@ export class ConnectionAttempts {
   private aborted = false;
 
   /**
-   * `credentials` for one member channel, recording its sockets here. Credentials without
-   * grpc-js's connector hook (grpc-js before 1.13, or a user's own subclass) are left as they are.
+   * `credentials` for one member channel, recording its sockets here. Without grpc-js's
+   * connector hook (grpc-js before 1.13) they are left as they are.
    */
   wrap(credentials: ChannelCredentials): ChannelCredentials {
     if (typeof credentials._createSecureConnector !== 'function') {
       return credentials;
     }
     return new RecordingCredentials(credentials, this);
-  }
-
-  /** Sockets the channel holds open now (connected or connecting). */
-  get open(): number {
-    return this.sockets.size;
   }
 
   /**
