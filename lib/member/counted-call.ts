@@ -107,7 +107,7 @@ export class CountedCall implements Call, InterceptingListener {
 
   onReceiveStatus(status: StatusObject): void {
     this.end(status.code);
-    this.listener?.onReceiveStatus(status);
+    this.listener?.onReceiveStatus(this.member.finalStatus(status));
   }
 
   cancelWithStatus(status: number, details: string): void {

@@ -3,10 +3,14 @@ import {
   type ChannelInterface as Channel,
   type connectivityState as ConnectivityState,
   type Deadline,
+  type StatusObject,
 } from '@grpc/grpc-js';
 import type { Call, ChannelRef, ServerSurfaceCall } from './grpc-types.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 import { CountedCall } from './counted-call.js';
+
+/** grpc-js's (1.14) status details for a call still queued when its channel closes. */
+const CHANNEL_CLOSED_BEFORE_START = 'Channel closed before call started';
 
 /**
  * One pool member as a grpc-js `Channel`: every call created on it is counted in
@@ -27,6 +31,11 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   private idleWaiters: Array<() => void> | undefined = undefined;
   /** Set once the pool took this member away: where calls made on it go from then on. */
   private retiredTo: Channel | undefined = undefined;
+  /**
+   * What a call queued on a channel of this member that the pool closed is told instead of
+   * grpc-js's bare "Channel closed before call started"; set by the worker before it closes one.
+   */
+  closedChannelDetails: string | undefined = undefined;
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -114,6 +123,19 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       call.next.prev = call.prev;
     }
     call.prev = call.next = undefined;
+  }
+
+  /**
+   * `status` as the caller sees it: grpc-js's bare words for a queued call whose channel
+   * the pool closed become the pool's (pool, target, why). Runs once per call, at its end;
+   * it allocates only in that rare case.
+   */
+  finalStatus(status: StatusObject): StatusObject {
+    return status.code === Status.UNAVAILABLE &&
+      status.details === CHANNEL_CLOSED_BEFORE_START &&
+      this.closedChannelDetails !== undefined
+      ? { ...status, details: this.closedChannelDetails }
+      : status;
   }
 
   /**

@@ -8,11 +8,14 @@ import {
 } from '@grpc/grpc-js';
 import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
 import { MemberChannel } from '../member/member-channel.js';
+import { ConnectionAttempts } from './connection-attempts.js';
 import type { MemberReporter } from './member-reporter.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 
 /** What a worker needs to keep its member connected. */
 export interface ChannelWorkerConfig {
+  /** The pool's name, for the statuses the worker words. */
+  readonly pool: string;
   readonly id: number;
   readonly target: string;
   readonly credentials: ChannelCredentials;
@@ -57,6 +60,8 @@ export class ChannelWorker {
   /** Connections in a row that dropped sooner than the initial backoff after they were made. */
   private quickDrops = 0;
   private wakeTimer: NodeJS.Timeout | undefined = undefined;
+  /** The sockets of the current channel, which grpc-js alone would not release (see the class). */
+  private attempts = new ConnectionAttempts();
 
   constructor(
     readonly config: ChannelWorkerConfig,
@@ -92,13 +97,15 @@ export class ChannelWorker {
     this.member.retire(this.config.successor());
     const cancelled = await this.member.drain(timeoutMs, reason);
     closeChannel(this.member.inner);
+    this.attempts.abort();
     this.enter(State.SHUTDOWN);
     return { cancelled };
   }
 
   private createChannel(): Channel {
     this.generation++;
-    return new Channel(this.config.target, this.config.credentials, {
+    this.attempts = new ConnectionAttempts();
+    return new Channel(this.config.target, this.attempts.wrap(this.config.credentials), {
       ...this.config.channelOptions,
       // Distinct args per member and per generation: never share a connection.
       [MEMBER_ID_CHANNEL_ARG]: `${this.config.id}.${this.generation}`,
@@ -190,9 +197,28 @@ export class ChannelWorker {
     }
     this.config.reporter.reconnect(reason);
     const old = this.member.inner;
+    const oldAttempts = this.attempts;
+    // Calls queued on the old channel end when it closes; tell them why in the pool's words.
+    this.member.closedChannelDetails = this.replacedDetails(reason);
     this.member.inner = this.createChannel();
     closeChannel(old);
+    // grpc-js keeps a connection attempt open after close() until the server ends it.
+    oldAttempts.abort();
     this.follow(this.member.inner);
+  }
+
+  /** Why calls still queued on a channel the worker replaces end, and what to do. */
+  private replacedDetails(reason: 'connect-timeout' | 'channel-shutdown'): string {
+    const { pool, id, target, connectTimeoutMs } = this.config;
+    const why =
+      reason === 'connect-timeout'
+        ? `was still connecting to ${target} after connectTimeoutMs (${connectTimeoutMs} ms)`
+        : `had its channel to ${target} shut down under it`;
+    return (
+      `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; a call ` +
+      'queued on the old channel cannot move to the new one. Retry the call, or raise ' +
+      'connectTimeoutMs if the server is slow to accept connections'
+    );
   }
 
   /**

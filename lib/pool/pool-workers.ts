@@ -42,6 +42,7 @@ export class PoolWorkers {
       const target = this.leastUsedTarget();
       const worker = new ChannelWorker(
         {
+          pool: this.options.name,
           id,
           target,
           credentials: this.options.credentials,
