@@ -18,6 +18,7 @@ export {
   PoolError,
   PoolNotReadyError,
   PoolTimeoutError,
+  type PoolConfigProblem,
   type PoolErrorCode,
 } from './errors/pool.errors.js';
 export type {
