@@ -12,6 +12,11 @@ export { MemberChannel } from './member/member-channel.js';
 export { PoolChannel } from './channel/pool-channel.js';
 export type { GrpcClientConstructor } from './clients/pool-clients.js';
 export {
+  GrpcToHttpExceptionFilter,
+  grpcStatusToHttp,
+  grpcToHttpException,
+} from './http/grpc-to-http.filter.js';
+export {
   PoolArgumentError,
   PoolClosedError,
   PoolConfigError,
