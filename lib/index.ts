@@ -12,6 +12,11 @@ export { MemberChannel } from './member/member-channel.js';
 export { PoolChannel } from './channel/pool-channel.js';
 export type { GrpcClientConstructor } from './clients/pool-clients.js';
 export {
+  GrpcToHttpExceptionFilter,
+  grpcStatusToHttp,
+  grpcToHttpException,
+} from './http/grpc-to-http.filter.js';
+export {
   PoolArgumentError,
   PoolClosedError,
   PoolConfigError,
@@ -21,6 +26,7 @@ export {
   PoolInvalidatedError,
   PoolNotReadyError,
   PoolTimeoutError,
+  type PoolConfigProblem,
   type PoolErrorCode,
 } from './errors/pool.errors.js';
 export type {

@@ -1,9 +1,8 @@
 import { Controller, Get, Param, ParseIntPipe, Query, type OnModuleInit } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
-import { InjectPool, PoolService } from 'nestjs-grpc-pool';
+import { grpcToHttpException, InjectPool, PoolService } from 'nestjs-grpc-pool';
 import { catchError, throwError, timeout, toArray, type Observable } from 'rxjs';
 import type { Hero, HeroById, HeroFilter } from './hero.grpc.js';
-import { toHttpException } from './grpc-to-http.js';
 
 /** How long one backend call may take before the HTTP answer is 504. */
 const CALL_TIMEOUT_MS = 2_000;
@@ -57,6 +56,6 @@ function toHttp<T>() {
   return (source: Observable<T>) =>
     source.pipe(
       timeout(CALL_TIMEOUT_MS + 500),
-      catchError((error: unknown) => throwError(() => toHttpException(error))),
+      catchError((error: unknown) => throwError(() => grpcToHttpException(error) ?? error)),
     );
 }

@@ -2,6 +2,7 @@ import {
   credentials as grpcCredentials,
   type ChannelInterface,
   type ClientOptions,
+  type Interceptor,
 } from '@grpc/grpc-js';
 import type { ClientGrpcProxy } from '@nestjs/microservices';
 import { PoolArgumentError, PoolConfigError } from '../errors/pool.errors.js';
@@ -18,7 +19,8 @@ export type GrpcClientConstructor<T> = new (
 /**
  * The clients of one pool, all built on `pool.channel`: Nest's own `ClientGrpcProxy`
  * (for `getService()` Observable stubs, loaded only when proto options are given) and any
- * grpc-js client constructor (for `getClient()`), each made once.
+ * grpc-js client constructor (for `getClient()`), each made once. The pool's interceptors
+ * go to every one of them, ahead of a client's own.
  */
 export class PoolClients {
   private proxy: ClientGrpcProxy | undefined;
@@ -28,6 +30,7 @@ export class PoolClients {
     private readonly pool: string,
     private readonly channel: ChannelInterface,
     private readonly proto: PoolProtoOptions | undefined,
+    private readonly interceptors: readonly Interceptor[] = [],
   ) {}
 
   /** Loads `@nestjs/microservices` and the proto when the pool has proto options. */
@@ -54,7 +57,10 @@ export class PoolClients {
       this.proxy = new PoolGrpcProxy({
         ...this.proto,
         // Nest passes channelOptions to the grpc-js client constructor: every stub's calls go through the pool.
-        channelOptions: { channelOverride: this.channel },
+        channelOptions: {
+          channelOverride: this.channel,
+          ...(this.interceptors.length > 0 && { interceptors: [...this.interceptors] }),
+        },
       });
     } catch (error) {
       throw new PoolConfigError(
@@ -97,8 +103,13 @@ export class PoolClients {
       );
     }
     // grpc-js ignores the address and credentials when channelOverride is given.
+    const own = options.interceptors ?? [];
     return new ctor(`pool:${this.pool}`, grpcCredentials.createInsecure(), {
       ...options,
+      ...((this.interceptors.length > 0 || own.length > 0) && {
+        // The pool's first: in grpc-js the first interceptor sees the call first.
+        interceptors: [...this.interceptors, ...own],
+      }),
       channelOverride: this.channel,
     });
   }

@@ -24,20 +24,41 @@ export abstract class PoolError extends Error {
   }
 }
 
+/** One problem of a pool's options: the option's dotted path and what is wrong with it. */
+export interface PoolConfigProblem {
+  /** Dotted path of the offending option, e.g. `backoff.maxMs`. */
+  readonly option: string;
+  /** What is wrong and what is allowed, e.g. `is 0: expected a whole number from 1 to 1024`. */
+  readonly detail: string;
+}
+
 /**
  * A pool option is missing, of the wrong type or out of range. Thrown once, when the module
  * initializes; the message names the pool, the option, the bad value and what is allowed.
+ * When several options are wrong, one error lists them all (`problems`), one per line.
  */
 export class PoolConfigError extends PoolError {
   readonly code = 'POOL_CONFIG';
+  /** Dotted path of the (first) offending option, e.g. `backoff.maxMs`. */
+  readonly option: string;
+  /** Every problem found, in the order the options are checked; at least one. */
+  readonly problems: readonly PoolConfigProblem[];
 
-  constructor(
-    pool: string,
-    /** Dotted path of the offending option, e.g. `backoff.maxMs`. */
-    readonly option: string,
-    detail: string,
-  ) {
-    super(pool, `gRPC pool "${pool}": option "${option}" ${detail}`);
+  constructor(pool: string, option: string, detail: string);
+  constructor(pool: string, problems: readonly PoolConfigProblem[]);
+  constructor(pool: string, option: string | readonly PoolConfigProblem[], detail?: string) {
+    const problems = Object.freeze(
+      typeof option === 'string' ? [{ option, detail: detail ?? '' }] : [...option],
+    );
+    const line = (problem: PoolConfigProblem) => `option "${problem.option}" ${problem.detail}`;
+    super(
+      pool,
+      problems.length === 1
+        ? `gRPC pool "${pool}": ${line(problems[0])}`
+        : `gRPC pool "${pool}": ${problems.length} problems in its options:\n${problems.map((problem) => `  - ${line(problem)}`).join('\n')}`,
+    );
+    this.option = problems[0].option;
+    this.problems = problems;
   }
 }
 

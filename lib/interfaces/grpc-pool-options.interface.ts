@@ -1,4 +1,4 @@
-import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions, Interceptor } from '@grpc/grpc-js';
 import type { PoolStrategy, PoolStrategyName } from './pool-strategy.interface.js';
 
 /** Keepalive settings, named as in `@nestjs/microservices` `GrpcOptions['options']['keepalive']`. */
@@ -95,6 +95,25 @@ export interface GrpcPoolOptions {
   maxReceiveMessageLength?: number;
   /** `grpc.max_metadata_size` on every member (bytes). */
   maxMetadataSize?: number;
+  /**
+   * grpc-js interceptors for every client the pool makes (`getService()`, `getClient()`,
+   * `createClient()`), run before a client's own interceptors: set logging, auth or
+   * metadata interceptors once.
+   * @example interceptors: [(options, next) => new InterceptingCall(next(options), { start: (md, l, n) => { md.set('x-tenant', 'a'); n(md, l); } })]
+   */
+  interceptors?: Interceptor[];
+  /**
+   * A grpc-js service config (retry policy, per-method `timeout`, `waitForReady`) given to
+   * every member as the `grpc.service_config` channel arg. Checked by grpc-js at startup.
+   * @example serviceConfig: { methodConfig: [{ name: [{ service: 'hero.HeroService' }], retryPolicy: { maxAttempts: 3, initialBackoff: '0.1s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] } }] }
+   */
+  serviceConfig?: Record<string, unknown>;
+  /**
+   * A call made through the pool with no deadline gets one this many ms from its start, so a
+   * call on a blackholed connection ends DEADLINE_EXCEEDED instead of waiting forever. Calls
+   * that set a deadline keep theirs. 0 (the default): off.
+   */
+  defaultDeadlineMs?: number;
 }
 
 /** Options after validation: every default filled in, the whole object frozen. */
@@ -113,6 +132,10 @@ export interface ResolvedPoolOptions {
   readonly statusIntervalMs: number;
   /** Set when the pool was given proto options (`package`). */
   readonly proto: Readonly<PoolProtoOptions> | undefined;
+  /** Interceptors of every client the pool makes; empty when none. */
+  readonly interceptors: readonly Interceptor[];
+  /** Deadline given to calls that set none (ms); 0: off. */
+  readonly defaultDeadlineMs: number;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -40,6 +40,8 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
     public inner: Channel,
+    /** Deadline (ms from the call's creation) for a call that sets none; 0: off. */
+    private readonly defaultDeadlineMs = 0,
   ) {}
 
   createCall(
@@ -53,6 +55,10 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     // its calls go to the pool, which picks a live member or fails them with UNAVAILABLE.
     if (this.retiredTo !== undefined) {
       return this.retiredTo.createCall(method, deadline, host, parentCall, propagateFlags);
+    }
+    // One branch when off. Infinity is how grpc-js clients say "no deadline".
+    if (this.defaultDeadlineMs !== 0 && deadline === Infinity) {
+      deadline = Date.now() + this.defaultDeadlineMs;
     }
     return new CountedCall(this, method, deadline, host, parentCall, propagateFlags);
   }

@@ -5,15 +5,15 @@ import {
   MEMBER_IDLE_TIMEOUT_MS,
   POOL_DEFAULTS,
 } from '../grpc-pool.constants.js';
-import { PoolConfigError } from '../errors/pool.errors.js';
 import type {
   GrpcPoolOptions,
   ResolvedPoolOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
 import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
-import { describeValue, OptionChecker } from './option-checker.js';
+import { didYouMean, oneEditAway, OptionChecker } from './option-checker.js';
 import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
+import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -37,6 +37,9 @@ const KNOWN_OPTIONS = new Set([
   'maxSendMessageLength',
   'maxReceiveMessageLength',
   'maxMetadataSize',
+  'interceptors',
+  'serviceConfig',
+  'defaultDeadlineMs',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -59,44 +62,42 @@ const KEEPALIVE_ARGS: Readonly<Record<string, string>> = {
 
 /**
  * Checks every field of a pool's options once, fills in the defaults and freezes the
- * result. Throws {@link PoolConfigError} naming the pool, the option, the bad value and
- * what is allowed.
+ * result. Throws one {@link PoolConfigError} listing every problem found, each naming the
+ * option, the bad value and what is allowed (with "did you mean" for near-miss names).
  */
 export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOptions {
-  const check = new OptionChecker(name);
+  const check = new OptionChecker(name, true);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new PoolConfigError(
-      name,
-      '(options)',
-      `is ${describeValue(raw)}: expected an object with at least { url }`,
-    );
+    check.fail('(options)', raw, 'an object with at least { url }');
   }
   const options = raw as GrpcPoolOptions;
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
-      throw new PoolConfigError(
-        name,
+      const near = oneEditAway(key, KNOWN_OPTIONS);
+      check.problem(
         key,
-        `is not a pool option; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+        `is not a pool option; ${near ? `did you mean ${JSON.stringify(near)}? ` : ''}known options: ${[...KNOWN_OPTIONS].join(', ')}`,
       );
     }
   }
-  const urls = resolveUrls(name, options.url);
+  const credentials = options.credentials ?? grpcCredentials.createInsecure();
+  const isCredentials = typeof (credentials as { _isSecure?: unknown })._isSecure === 'function';
+  if (!isCredentials) {
+    check.report(
+      'credentials',
+      credentials,
+      'grpc-js ChannelCredentials, e.g. credentials.createSsl()',
+    );
+  }
+  // grpc-js has no public "is this TLS" read; _isSecure() is on every ChannelCredentials.
+  const urls = resolveUrls(check, options.url, !isCredentials || credentials._isSecure());
   const size = check.integer('size', options.size ?? POOL_DEFAULTS.size, 1, MAX_POOL_SIZE);
   const strategy = options.strategy ?? POOL_DEFAULTS.strategy;
   if (typeof strategy === 'string' ? !isStrategyName(strategy) : !isStrategyObject(strategy)) {
-    throw new PoolConfigError(
-      name,
+    check.report(
       'strategy',
-      `is ${describeValue(strategy)}: expected one of ${STRATEGY_NAMES.join(', ')} or an object { name: string, pick(members, count): number }`,
-    );
-  }
-  const credentials = options.credentials ?? grpcCredentials.createInsecure();
-  if (typeof (credentials as { _isSecure?: unknown })._isSecure !== 'function') {
-    throw new PoolConfigError(
-      name,
-      'credentials',
-      `is ${describeValue(credentials)}: expected grpc-js ChannelCredentials, e.g. credentials.createSsl()`,
+      strategy,
+      `one of ${STRATEGY_NAMES.join(', ')} or an object { name: string, pick(members, count): number }${didYouMean(strategy, STRATEGY_NAMES)}`,
     );
   }
   const minReady =
@@ -105,13 +106,9 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       : check.integer('minReady', options.minReady, 1, size);
   const onReadyTimeout = options.onReadyTimeout ?? POOL_DEFAULTS.onReadyTimeout;
   if (onReadyTimeout !== 'fail' && onReadyTimeout !== 'warn') {
-    throw new PoolConfigError(
-      name,
-      'onReadyTimeout',
-      `is ${describeValue(onReadyTimeout)}: expected 'fail' or 'warn'`,
-    );
+    check.report('onReadyTimeout', onReadyTimeout, "'fail' or 'warn'");
   }
-  return Object.freeze({
+  const resolved: ResolvedPoolOptions = {
     name,
     urls,
     size,
@@ -145,7 +142,16 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       MAX_TIMER_MS,
     ),
     proto: resolveProto(check, options),
-  });
+    interceptors: resolveInterceptors(check, options.interceptors),
+    defaultDeadlineMs: check.integer(
+      'defaultDeadlineMs',
+      options.defaultDeadlineMs ?? 0,
+      0,
+      MAX_TIMER_MS,
+    ),
+  };
+  check.finish();
+  return Object.freeze(resolved);
 }
 
 function isStrategyObject(value: unknown): boolean {
@@ -163,7 +169,7 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
   const args: ChannelOptions = { ...check.record('channelOptions', options.channelOptions) };
   for (const [key, value] of Object.entries(args)) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'object') {
-      check.fail(
+      check.report(
         `channelOptions.${key}`,
         value,
         'a string, a number or an object as grpc-js channel args take',
@@ -174,14 +180,23 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
   for (const [key, value] of Object.entries(keepalive)) {
     const arg = Object.hasOwn(KEEPALIVE_ARGS, key) ? KEEPALIVE_ARGS[key] : undefined;
     if (arg === undefined) {
-      check.fail(`keepalive.${key}`, value, `one of ${Object.keys(KEEPALIVE_ARGS).join(', ')}`);
+      check.report(
+        `keepalive.${key}`,
+        value,
+        `one of ${Object.keys(KEEPALIVE_ARGS).join(', ')}${didYouMean(key, Object.keys(KEEPALIVE_ARGS))}`,
+      );
+      continue;
     }
     args[arg] = check.integer(`keepalive.${key}`, value, 0, MAX_TIMER_MS);
   }
   const backoff = check.record('backoff', options.backoff);
   for (const key of Object.keys(backoff)) {
     if (key !== 'initialMs' && key !== 'maxMs') {
-      check.fail(`backoff.${key}`, backoff[key], 'initialMs or maxMs');
+      check.report(
+        `backoff.${key}`,
+        backoff[key],
+        `initialMs or maxMs${didYouMean(key, ['initialMs', 'maxMs'])}`,
+      );
     }
   }
   if (backoff.initialMs !== undefined) {
@@ -193,7 +208,7 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
     );
   }
   if (backoff.maxMs !== undefined) {
-    const least = (backoff.initialMs as number | undefined) ?? 1;
+    const least = (args['grpc.initial_reconnect_backoff_ms'] as number | undefined) ?? 1;
     args['grpc.max_reconnect_backoff_ms'] = check.integer(
       'backoff.maxMs',
       backoff.maxMs,
@@ -206,6 +221,10 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
     if (value !== undefined) {
       args[arg] = check.integer(key, value, -1, MAX_TIMER_MS);
     }
+  }
+  const serviceConfig = resolveServiceConfig(check, options.serviceConfig);
+  if (serviceConfig !== undefined) {
+    args['grpc.service_config'] = serviceConfig;
   }
   args['grpc.client_idle_timeout_ms'] ??= MEMBER_IDLE_TIMEOUT_MS;
   // Without this, grpc-js would share one connection between all members with equal args.

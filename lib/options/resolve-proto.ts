@@ -18,7 +18,7 @@ export function resolveProto(
       packageDefinition,
     })) {
       if (value !== undefined) {
-        check.fail(
+        check.report(
           key,
           value,
           'to come with "package" (the proto package getService() looks services up in)',
@@ -32,17 +32,17 @@ export function resolveProto(
       (item) => typeof item === 'string' && item !== '',
     );
   if (!names(pkg)) {
-    check.fail('package', pkg, 'a proto package name or a list of them, e.g. "hero"');
+    check.report('package', pkg, 'a proto package name or a list of them, e.g. "hero"');
   }
   if (protoPath === undefined ? packageDefinition === undefined : !names(protoPath)) {
-    check.fail(
+    check.report(
       'protoPath',
       protoPath,
       'the path of a .proto file (or a list of paths), or a packageDefinition instead',
     );
   }
   if (protoLoader !== undefined && (typeof protoLoader !== 'string' || protoLoader === '')) {
-    check.fail('protoLoader', protoLoader, 'a module name such as "@grpc/proto-loader"');
+    check.report('protoLoader', protoLoader, 'a module name such as "@grpc/proto-loader"');
   }
   check.record('loader', loader);
   return Object.freeze({ package: pkg, protoPath, loader, protoLoader, packageDefinition });

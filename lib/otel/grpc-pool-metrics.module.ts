@@ -8,6 +8,8 @@ import {
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { metrics, type MeterProvider } from '@opentelemetry/api';
 import { PoolService } from '../pool/pool.service.js';
+import { PeerPoolService } from '../peer/peer-pool.service.js';
+import { PeerPoolMetrics } from './peer-pool-metrics.js';
 import { PoolMetrics } from './pool-metrics.js';
 
 /** Options of {@link GrpcPoolMetricsModule.forRoot}. */
@@ -16,6 +18,11 @@ export interface GrpcPoolMetricsOptions {
   meterProvider?: MeterProvider;
   /** Meter name; default `'nestjs-grpc-pool'`. */
   meterName?: string;
+  /**
+   * Peer pools: also report `grpc_peer_pool.peer.connected` with an `endpoint` attribute,
+   * one series per connected endpoint. Default `false` (bounded cardinality: `peer_pool` only).
+   */
+  peerEndpoints?: boolean;
 }
 
 const METRICS_OPTIONS = Symbol('nestjs-grpc-pool:metrics-options');
@@ -25,6 +32,8 @@ const METRICS_OPTIONS = Symbol('nestjs-grpc-pool:metrics-options');
  * DiscoveryService): gauges for size, ready members and in-flight calls per member;
  * counters for calls started and finished by status, picks, reconnects and scale
  * operations; a histogram of connect time. Attributes: `pool`, `target`, `member` (its id).
+ * Peer pools too (see {@link PeerPoolMetrics}): peers pooled and connected, hits, misses,
+ * evictions, idle and unhealthy closes, by `peer_pool` only unless `peerEndpoints` is set.
  *
  * @example
  * imports: [GrpcPoolModule.forRoot({ url }), GrpcPoolMetricsModule.forRoot()]
@@ -33,6 +42,8 @@ const METRICS_OPTIONS = Symbol('nestjs-grpc-pool:metrics-options');
 export class GrpcPoolMetricsModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly metrics: PoolMetrics;
   private pools: readonly PoolService[] = [];
+  private readonly peerMetrics: PeerPoolMetrics;
+  private peerPools: readonly PeerPoolService[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -46,6 +57,12 @@ export class GrpcPoolMetricsModule implements OnApplicationBootstrap, OnApplicat
       () => this.pools,
     );
     this.metrics.start();
+    this.peerMetrics = new PeerPoolMetrics(
+      provider.getMeter(options.meterName ?? 'nestjs-grpc-pool'),
+      () => this.peerPools,
+      options.peerEndpoints === true,
+    );
+    this.peerMetrics.start();
   }
 
   static forRoot(options: GrpcPoolMetricsOptions = {}): DynamicModule {
@@ -58,12 +75,17 @@ export class GrpcPoolMetricsModule implements OnApplicationBootstrap, OnApplicat
 
   /** @internal Finds every pool of the application for the observable instruments. */
   onApplicationBootstrap(): void {
+    const instances = this.discovery.getProviders().map((wrapper) => wrapper.instance as unknown);
     this.pools = [
       ...new Set(
-        this.discovery
-          .getProviders()
-          .map((wrapper) => wrapper.instance as unknown)
-          .filter((instance): instance is PoolService => instance instanceof PoolService),
+        instances.filter((instance): instance is PoolService => instance instanceof PoolService),
+      ),
+    ];
+    this.peerPools = [
+      ...new Set(
+        instances.filter(
+          (instance): instance is PeerPoolService => instance instanceof PeerPoolService,
+        ),
       ),
     ];
   }
@@ -71,5 +93,6 @@ export class GrpcPoolMetricsModule implements OnApplicationBootstrap, OnApplicat
   /** @internal */
   onApplicationShutdown(): void {
     this.metrics.stop();
+    this.peerMetrics.stop();
   }
 }

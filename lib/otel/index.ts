@@ -1,2 +1,3 @@
 export { GrpcPoolMetricsModule, type GrpcPoolMetricsOptions } from './grpc-pool-metrics.module.js';
 export { PoolMetrics } from './pool-metrics.js';
+export { PeerPoolMetrics } from './peer-pool-metrics.js';

@@ -35,7 +35,7 @@ const KNOWN_OPTIONS = new Set<string>([
  * Stands in for a peer's address while the shared connection options are checked at
  * startup; no connection is ever made to it.
  */
-const PLACEHOLDER_TARGET = 'localhost';
+const PLACEHOLDER_TARGET = 'localhost:443';
 
 /**
  * Checks a peer pool's options once, fills in the defaults and freezes the result. Throws

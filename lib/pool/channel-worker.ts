@@ -22,6 +22,8 @@ export interface ChannelWorkerConfig {
   readonly channelOptions: Readonly<ChannelOptions>;
   /** A member CONNECTING this long gets a fresh channel. */
   readonly connectTimeoutMs: number;
+  /** Deadline (ms) given to calls on the member that set none; 0: off. */
+  readonly defaultDeadlineMs?: number;
   /** Told after every connectivity change of the member. */
   readonly onStateChange: () => void;
   /** Logs and publishes the member's connection changes. */
@@ -67,7 +69,7 @@ export class ChannelWorker {
     readonly config: ChannelWorkerConfig,
     private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
   ) {
-    this.member = new MemberChannel(this.createChannel());
+    this.member = new MemberChannel(this.createChannel(), config.defaultDeadlineMs);
   }
 
   get id(): number {

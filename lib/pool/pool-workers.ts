@@ -48,6 +48,7 @@ export class PoolWorkers {
           credentials: this.options.credentials,
           channelOptions: this.options.channelOptions,
           connectTimeoutMs: this.options.connectTimeoutMs,
+          defaultDeadlineMs: this.options.defaultDeadlineMs,
           onStateChange: this.onStateChange,
           reporter: new MemberReporter(this.options.name, id, target, this.logger),
           successor: this.successor,

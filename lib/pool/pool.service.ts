@@ -94,7 +94,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       connectivity: this.connectivity,
       memberForCall: () => this.memberForCall(),
     });
-    this.clients = new PoolClients(options.name, this.channel, options.proto);
+    this.clients = new PoolClients(options.name, this.channel, options.proto, options.interceptors);
   }
 
   /**

@@ -132,7 +132,16 @@ const OPTION_ROWS: OptionRow[] = [
   row('connectTimeoutMs', 0, whole('0', 1, 2147483647)),
   row('minReady', 0, whole('0', 1, 4)),
   row('minReady', 5, whole('5', 1, 4)),
-  row('sise', 4, '^is not a pool option; known options: url, size, '),
+  row('sise', 4, '^is not a pool option; did you mean "size"\\? known options: url, size, '),
+  row('url', 'localhost', '^is "localhost": no port: give host:port \\(without TLS credentials'),
+  row(
+    'strategy',
+    'round_robin',
+    '^is "round_robin": expected one of .*; did you mean "round-robin"\\?$',
+  ),
+  row('interceptors[0]', [42], '^is 42: expected a grpc-js interceptor'),
+  row('serviceConfig', 'x', '^is "x": expected a grpc-js service config object'),
+  row('defaultDeadlineMs', -1, whole('-1', 0, 2147483647)),
   row('package', 42, '^is 42: expected a proto package name', 'compile', { protoPath: ECHO_PROTO }),
   row('protoPath', undefined, '^is undefined: expected the path of a \\.proto file', 'compile', {
     package: 'echo',
@@ -278,6 +287,22 @@ describe('bad module configuration through a real Nest testing module', () => {
       expect(built.stage).toBe(r.stage);
     },
   );
+
+  it('forRootAsync with three bad options fails at compile with one PoolConfigError listing all three', async () => {
+    const built = await build(() =>
+      forRootAsync({
+        name: NAME,
+        useFactory: async () => ({ url: 'localhost', size: 0, stratgy: 'random' }),
+      }),
+    );
+    expect(built.stage).toBe('compile');
+    const error = (built.outcome as { error?: PoolConfigError }).error;
+    expect(error).toBeInstanceOf(PoolConfigError);
+    expect(error?.problems.map((problem) => problem.option)).toEqual(['stratgy', 'url', 'size']);
+    expect(error?.message).toMatch(
+      /^gRPC pool "cfg": 3 problems in its options:\n {2}- option "stratgy" is not a pool option; did you mean "strategy"\? .*\n {2}- option "url" is "localhost": no port: give host:port .*\n {2}- option "size" is 0: expected a whole number from 1 to 1024$/,
+    );
+  });
 
   it('a good configuration next to the bad ones builds and closes', async () => {
     const built = await build(() =>

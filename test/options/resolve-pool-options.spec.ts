@@ -29,6 +29,12 @@ const row = (option: string, label: string, raw: unknown, detail: RegExp): BadRo
   detail,
 });
 const withUrl = (extra: Record<string, unknown>) => ({ url: URL, ...extra });
+/** An object that refers to itself, which JSON cannot hold. */
+const cyclic = () => {
+  const config: Record<string, unknown> = {};
+  config.self = config;
+  return config;
+};
 
 function resolveError(raw: unknown): unknown {
   try {
@@ -78,6 +84,29 @@ const BAD_INPUTS: BadRow[] = [
     /^is "foo:\/\/x": unknown scheme "foo:"; expected "host:port"/,
   ),
   row('url', '42', { url: 42 }, new RegExp(`^is 42: ${TARGETS.source}$`)),
+  ...[
+    'localhost',
+    'example.com',
+    '[::1]',
+    'dns:///localhost',
+    'dns://8.8.8.8/example.com',
+    'ipv4:10.0.0.1:1,10.0.0.2',
+  ].map((url) =>
+    row(
+      'url',
+      `'${url}' (no port, insecure)`,
+      { url },
+      new RegExp(
+        `^is "${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": no port: give host:port \\(without TLS credentials grpc-js would dial ".*" on 443, the TLS port\\)$`,
+      ),
+    ),
+  ),
+  row(
+    'url[1]',
+    "[good, 'localhost'] (no port, insecure)",
+    { url: [URL, 'localhost'] },
+    /^is "localhost": no port: give host:port/,
+  ),
   row(
     'url',
     "'dns:'",
@@ -105,6 +134,18 @@ const BAD_INPUTS: BadRow[] = [
     "'fastest'",
     withUrl({ strategy: 'fastest' }),
     /^is "fastest": expected one of round-robin, random, power-of-two, least-loaded or an object \{ name: string, pick\(members, count\): number \}$/,
+  ),
+  row(
+    'strategy',
+    "'roundrobin' (a letter dropped)",
+    withUrl({ strategy: 'roundrobin' }),
+    /^is "roundrobin": expected one of round-robin, .* pick\(members, count\): number \}; did you mean "round-robin"\?$/,
+  ),
+  row(
+    'strategy',
+    "'powr-of-two' (a letter dropped)",
+    withUrl({ strategy: 'powr-of-two' }),
+    /; did you mean "power-of-two"\?$/,
   ),
   row(
     'strategy',
@@ -243,12 +284,83 @@ const BAD_INPUTS: BadRow[] = [
   row('minReady', '0', withUrl({ minReady: 0 }), isWhole('0', 1, 4)),
   row('minReady', 'size + 1 (default size)', withUrl({ minReady: 5 }), isWhole('5', 1, 4)),
   row('minReady', 'size + 1 (size 2)', withUrl({ size: 2, minReady: 3 }), isWhole('3', 1, 2)),
+  // interceptors, serviceConfig, defaultDeadlineMs
+  row(
+    'interceptors',
+    '() => x (not a list)',
+    withUrl({ interceptors: () => undefined }),
+    /^is a function: expected a list of grpc-js interceptors, e\.g\. /,
+  ),
+  row(
+    'interceptors[1]',
+    '[fn, 42]',
+    withUrl({ interceptors: [() => undefined, 42] }),
+    /^is 42: expected a grpc-js interceptor: a function \(options, nextCall\) => InterceptingCall$/,
+  ),
+  row(
+    'serviceConfig',
+    "'{}' (a string)",
+    withUrl({ serviceConfig: '{}' }),
+    /^is "\{\}": expected a grpc-js service config object, e\.g\. /,
+  ),
+  row(
+    'serviceConfig',
+    'a cycle',
+    withUrl({ serviceConfig: cyclic() }),
+    /^cannot be written as JSON \(.*circular.*\): give plain objects, /i,
+  ),
+  row(
+    'serviceConfig',
+    '{ methodConfig: [{ retryPolicy: { maxAttempts: 1 } }] }',
+    withUrl({
+      serviceConfig: {
+        methodConfig: [
+          {
+            name: [{}],
+            retryPolicy: {
+              maxAttempts: 1,
+              initialBackoff: '0.1s',
+              maxBackoff: '1s',
+              backoffMultiplier: 2,
+              retryableStatusCodes: ['UNAVAILABLE'],
+            },
+          },
+        ],
+      },
+    }),
+    /^is refused by grpc-js: .*maxAttempts must be an integer at least 2; see https:\/\/github\.com\/grpc\/grpc\/blob\/master\/doc\/service_config\.md$/,
+  ),
+  row('defaultDeadlineMs', '-1', withUrl({ defaultDeadlineMs: -1 }), isWhole('-1', 0, MAX_TIMER)),
+  row(
+    'defaultDeadlineMs',
+    "'5s'",
+    withUrl({ defaultDeadlineMs: '5s' }),
+    isWhole('"5s"', 0, MAX_TIMER),
+  ),
   // unknown keys and non-objects
   row(
     'sise',
     "'sise' (typo of size)",
     withUrl({ sise: 4 }),
-    /^is not a pool option; known options: url, size, strategy, credentials, channelOptions, keepalive, backoff, readyTimeoutMs, onReadyTimeout, drainTimeoutMs, connectTimeoutMs, minReady(, \w+)*$/,
+    /^is not a pool option; did you mean "size"\? known options: url, size, strategy, credentials, channelOptions, keepalive, backoff, readyTimeoutMs, onReadyTimeout, drainTimeoutMs, connectTimeoutMs, minReady(, \w+)*$/,
+  ),
+  row(
+    'szie',
+    "'szie' (two letters swapped)",
+    withUrl({ szie: 4 }),
+    /^is not a pool option; did you mean "size"\? known options: url, /,
+  ),
+  row(
+    'URL',
+    "'URL' (case)",
+    { url: URL, URL },
+    /^is not a pool option; did you mean "url"\? known options: url, /,
+  ),
+  row(
+    'poolSize',
+    "'poolSize' (two edits away)",
+    withUrl({ poolSize: 4 }),
+    /^is not a pool option; known options: url, size, /,
   ),
   row('(options)', 'null', null, /^is null: expected an object with at least \{ url \}$/),
   row(
@@ -287,7 +399,13 @@ describe('resolvePoolOptions', () => {
           'channelOptions',
           'connectTimeoutMs',
           'credentials',
+          'defaultDeadlineMs',
           'drainTimeoutMs',
+          'interceptors',
+          'serviceConfig',
+          'szie',
+          'URL',
+          'poolSize',
           'keepalive',
           'minReady',
           'onReadyTimeout',
@@ -297,6 +415,54 @@ describe('resolvePoolOptions', () => {
           'strategy',
           'url',
         ].sort(),
+      );
+    });
+  });
+
+  describe('reports every problem of an options object in one error', () => {
+    it('lists each bad option once, in check order, with its own detail', () => {
+      const error = resolveError({
+        url: 'localhost',
+        sise: 4,
+        size: 0,
+        strategy: 'randon',
+        keepalive: { keepaliveTimeMS: 1 },
+        drainTimeoutMs: -1,
+      }) as PoolConfigError;
+
+      expect(error).toBeInstanceOf(PoolConfigError);
+      expect(error.code).toBe('POOL_CONFIG');
+      expect(error.problems.map((problem) => problem.option)).toEqual([
+        'sise',
+        'url',
+        'size',
+        'strategy',
+        'keepalive.keepaliveTimeMS',
+        'drainTimeoutMs',
+      ]);
+      expect(error.option).toBe('sise');
+      const lines = error.message.split('\n');
+      expect(lines[0]).toBe('gRPC pool "billing": 6 problems in its options:');
+      expect(lines.slice(1)).toEqual([
+        expect.stringMatching(/^ {2}- option "sise" is not a pool option; did you mean "size"\? /),
+        expect.stringMatching(/^ {2}- option "url" is "localhost": no port: give host:port/),
+        '  - option "size" is 0: expected a whole number from 1 to 1024',
+        expect.stringMatching(/^ {2}- option "strategy" is "randon": .*; did you mean "random"\?$/),
+        expect.stringMatching(
+          /^ {2}- option "keepalive\.keepaliveTimeMS" is 1: expected one of .*; did you mean "keepaliveTimeMs"\?$/,
+        ),
+        `  - option "drainTimeoutMs" is -1: expected a whole number from 0 to ${MAX_TIMER}`,
+      ]);
+    });
+
+    it('keeps the one-line message when only one option is wrong', () => {
+      const error = resolveError({ url: URL, size: 0 }) as PoolConfigError;
+
+      expect(error.problems).toEqual([
+        { option: 'size', detail: 'is 0: expected a whole number from 1 to 1024' },
+      ]);
+      expect(error.message).toBe(
+        'gRPC pool "billing": option "size" is 0: expected a whole number from 1 to 1024',
       );
     });
   });
@@ -343,13 +509,22 @@ describe('resolvePoolOptions', () => {
       'unix:relative.sock',
       'ipv4:127.0.0.1:50051',
       '[::1]:50051',
-      '[::1]',
       '127.0.0.1:1',
       'localhost:65535',
-      'example.com',
+      'vsock:3:50051',
     ])('accepts the target %s', (url) => {
       expect(resolvePoolOptions(POOL, { url }).urls).toEqual([url]);
     });
+
+    // TLS's port is 443, grpc-js's default: with TLS credentials a name alone is complete.
+    it.each(['example.com', '[::1]', 'dns:///example.com', 'ipv4:10.0.0.1'])(
+      'accepts the target %s without a port with TLS credentials',
+      (url) => {
+        expect(
+          resolvePoolOptions(POOL, { url, credentials: credentials.createSsl() }).urls,
+        ).toEqual([url]);
+      },
+    );
 
     it('keeps every given option', () => {
       const secure = credentials.createSsl();
@@ -451,6 +626,30 @@ describe('resolvePoolOptions', () => {
       });
       // The user's object is copied, not changed.
       expect(user['grpc.use_local_subchannel_pool']).toBe(0);
+    });
+
+    it('gives serviceConfig to every member as the grpc.service_config channel arg (JSON)', () => {
+      const serviceConfig = { methodConfig: [{ name: [{ service: 'echo.Echo' }], timeout: '2s' }] };
+      const options = resolvePoolOptions(POOL, { url: URL, serviceConfig });
+
+      expect(options.channelOptions['grpc.service_config']).toBe(JSON.stringify(serviceConfig));
+    });
+
+    it('keeps interceptors in order and the default deadline, both off by default', () => {
+      const first = () => undefined as never;
+      const second = () => undefined as never;
+      const options = resolvePoolOptions(POOL, {
+        url: URL,
+        interceptors: [first, second],
+        defaultDeadlineMs: 5_000,
+      });
+
+      expect(options.interceptors).toEqual([first, second]);
+      expect(Object.isFrozen(options.interceptors)).toBe(true);
+      expect(options.defaultDeadlineMs).toBe(5_000);
+      const defaults = resolvePoolOptions(POOL, { url: URL });
+      expect(defaults.interceptors).toEqual([]);
+      expect(defaults.defaultDeadlineMs).toBe(0);
     });
 
     it('lets keepalive and backoff win over the same channel args given directly', () => {

@@ -35,7 +35,6 @@ describe('a server that accepts TCP and never speaks HTTP/2', () => {
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    certs?.remove();
     certs = undefined;
     reconnects.length = 0;
     await server.stop();
@@ -62,7 +61,7 @@ describe('a server that accepts TCP and never speaks HTTP/2', () => {
   });
 
   it('releases a TLS connection attempt whose handshake never completes', async () => {
-    certs = createTestCertificates();
+    certs = await createTestCertificates();
     app = await start({
       size: 2,
       connectTimeoutMs: 300,

@@ -1,9 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import 'reflect-metadata'; // @peculiar/x509's DI container (tsyringe) needs it loaded first
+import * as x509 from '@peculiar/x509';
+import { randomBytes, webcrypto } from 'node:crypto';
 
-/** PEM files made for one test run: a CA, a server and a client signed by it, and a stranger CA. */
+// @peculiar/x509 signs with WebCrypto; Node's is the one it should use.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+/** PEM certificates and keys made for one test run: a CA, a server and a client signed by it, and a stranger CA. */
 export interface TestCertificates {
   /** The CA that signed the server and client certificates. */
   readonly ca: Buffer;
@@ -20,90 +24,110 @@ export interface TestCertificates {
    * must never show up in a status, a log line or an error message.
    */
   readonly secretFragments: readonly string[];
-  /** Deletes the temporary directory. */
-  remove(): void;
+}
+
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A fresh EC P-256 key pair, extractable so that its private key can be written as PEM. */
+const keyPair = () =>
+  webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+
+/** The private key of `keys` as a PKCS#8 PEM, which grpc-js (OpenSSL) reads. */
+async function privateKeyPem(keys: CryptoKeyPair): Promise<Buffer> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return Buffer.from(x509.PemConverter.encode(der, 'PRIVATE KEY'));
+}
+
+/** A self-signed CA certificate named `cn`. */
+async function certificateAuthority(
+  cn: string,
+): Promise<{ keys: CryptoKeyPair; cert: x509.X509Certificate }> {
+  const keys = await keyPair();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: `CN=${cn}`,
+    keys,
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter: new Date(Date.now() + DAY_MS),
+    signingAlgorithm: EC_P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { keys, cert };
+}
+
+/** A leaf certificate named `cn`, signed by `ca`, with `extensions`. */
+async function leaf(
+  ca: { keys: CryptoKeyPair; cert: x509.X509Certificate },
+  cn: string,
+  extensions: x509.Extension[],
+): Promise<{ cert: Buffer; key: Buffer }> {
+  const keys = await keyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: `CN=${cn}`,
+    issuer: ca.cert.subject,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
+    notBefore: new Date(Date.now() - DAY_MS),
+    notAfter: new Date(Date.now() + DAY_MS),
+    signingAlgorithm: EC_P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(false),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+      ...extensions,
+    ],
+  });
+  return { cert: Buffer.from(cert.toString('pem')), key: await privateKeyPem(keys) };
 }
 
 /**
- * Makes fresh certificates with the `openssl` command (EC P-256 keys, valid one day) in a
- * temporary directory. Throws a clear error when `openssl` is not installed.
+ * Makes fresh certificates in memory with `@peculiar/x509` on Node's WebCrypto (EC P-256
+ * keys, valid one day either side of now): no `openssl` command, no temporary files.
  */
-export function createTestCertificates(): TestCertificates {
-  const dir = mkdtempSync(join(tmpdir(), 'grpc-pool-certs-'));
-  /** Runs `openssl` with `command` split on spaces, then `last` as one argument if given. */
-  const openssl = (command: string, last?: string) => {
-    const args = [...command.split(' '), ...(last === undefined ? [] : [last])];
-    try {
-      execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 10_000 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new Error(
-          'the openssl command is missing: the TLS tests need it (apt-get install openssl)',
-          { cause: error },
-        );
-      }
-      const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
-      throw new Error(`openssl ${args[0]} failed: ${stderr || String(error)}`, { cause: error });
-    }
+export async function createTestCertificates(): Promise<TestCertificates> {
+  const ca = await certificateAuthority('nestjs-grpc-pool test CA');
+  const otherCa = await certificateAuthority('nestjs-grpc-pool stranger CA');
+  const server = await leaf(ca, 'localhost', [
+    new x509.SubjectAlternativeNameExtension([
+      { type: 'ip', value: '127.0.0.1' },
+      { type: 'dns', value: 'localhost' },
+    ]),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+  ]);
+  const client = await leaf(ca, 'pool-client', [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+  ]);
+  const files = {
+    ca: Buffer.from(ca.cert.toString('pem')),
+    serverCert: server.cert,
+    serverKey: server.key,
+    clientCert: client.cert,
+    clientKey: client.key,
+    otherCa: Buffer.from(otherCa.cert.toString('pem')),
   };
-  const key = (name: string) =>
-    openssl(`genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ${name}.key`);
-  const selfSignedCa = (name: string, cn: string) => {
-    key(name);
-    openssl(
-      `req -x509 -new -key ${name}.key -out ${name}.crt -days 1` +
-        ' -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign' +
-        ' -subj',
-      `/CN=${cn}`,
-    );
-  };
-  const signed = (name: string, cn: string, extensions: string) => {
-    key(name);
-    openssl(`req -new -key ${name}.key -out ${name}.csr -subj`, `/CN=${cn}`);
-    writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(
-      `x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out ${name}.crt` +
-        ` -days 1 -sha256 -extfile ${name}.ext`,
-    );
-  };
-
-  try {
-    selfSignedCa('ca', 'nestjs-grpc-pool test CA');
-    selfSignedCa('other-ca', 'nestjs-grpc-pool stranger CA');
-    signed(
-      'server',
-      'localhost',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
-    );
-    signed('client', 'pool-client', 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n');
-    const read = (file: string) => readFileSync(join(dir, file));
-    const files = {
-      ca: read('ca.crt'),
-      serverCert: read('server.crt'),
-      serverKey: read('server.key'),
-      clientCert: read('client.crt'),
-      clientKey: read('client.key'),
-      otherCa: read('other-ca.crt'),
-    };
-    return {
-      ...files,
-      secretFragments: [
-        ...new Set(
-          Object.values(files).flatMap((pem) =>
-            pem
-              .toString()
-              .split('\n')
-              .filter((line) => line.length >= 24 && !line.startsWith('-----'))
-              .map((line) => line.slice(0, 24)),
-          ),
+  return {
+    ...files,
+    secretFragments: [
+      ...new Set(
+        Object.values(files).flatMap((pem) =>
+          pem
+            .toString()
+            .split(/\r?\n/)
+            .filter((line) => line.length >= 24 && !line.startsWith('-----'))
+            .map((line) => line.slice(0, 24)),
         ),
-      ],
-      remove: () => rmSync(dir, { recursive: true, force: true }),
-    };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
+      ),
+    ],
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
-import net from 'node:net';
+import getPort from 'get-port';
 
-/** A loopback port with nothing listening on it (bound once, then released). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A loopback port with nothing listening on it, from `get-port` (the OS picks it; get-port
+ * also never hands the same port out twice within 15 s, so two tests asking at once cannot
+ * share one).
+ */
+export function closedPort(): Promise<number> {
+  return getPort({ host: '127.0.0.1' });
 }

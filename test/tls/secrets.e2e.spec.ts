@@ -31,7 +31,7 @@ describe('no key or certificate material in status, health, logs or errors', () 
   const logger = new CapturingLogger();
 
   beforeAll(async () => {
-    certs = createTestCertificates();
+    certs = await createTestCertificates();
     server = await EchoServer.start({
       credentials: grpc.ServerCredentials.createSsl(
         certs.ca,
@@ -48,7 +48,6 @@ describe('no key or certificate material in status, health, logs or errors', () 
 
   afterAll(() => {
     server.stop();
-    certs.remove();
   });
 
   it('the fragment list really finds PEM material (the checks below are not vacuous)', () => {

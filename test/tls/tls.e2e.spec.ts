@@ -30,7 +30,7 @@ describe('TLS and mTLS', () => {
   };
 
   beforeAll(async () => {
-    certs = createTestCertificates();
+    certs = await createTestCertificates();
     const keyCerts = [{ private_key: certs.serverKey, cert_chain: certs.serverCert }];
     tlsServer = await EchoServer.start({
       credentials: grpc.ServerCredentials.createSsl(null, keyCerts, false),
@@ -47,7 +47,6 @@ describe('TLS and mTLS', () => {
   afterAll(() => {
     tlsServer.stop();
     mtlsServer.stop();
-    certs.remove();
   });
 
   it('a pool works over TLS, one TLS connection per member, by IP and by host name', async () => {
