@@ -7,6 +7,11 @@ export interface PoolWorkerInfo {
   readonly id: number;
   /** Its slot in the ready table, or `null` while it is not ready. */
   readonly slot: number | null;
+  /**
+   * `true` while the member is leaving (scale-down, shutdown): out of the slot table, its
+   * calls in flight finishing. It is listed until its connection closes.
+   */
+  readonly draining?: true;
   readonly state: MemberState;
   /** Calls in flight on this member now. */
   readonly inFlight: number;

@@ -10,6 +10,7 @@ import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
 import { MemberChannel } from '../member/member-channel.js';
 import { ConnectionAttempts } from './connection-attempts.js';
 import type { MemberReporter } from './member-reporter.js';
+import type { MemberReconnectEvent } from '../telemetry/pool-events.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 
 /** What a worker needs to keep its member connected. */
@@ -59,8 +60,12 @@ export class ChannelWorker {
   private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
-  /** Connections in a row that dropped sooner than the initial backoff after they were made. */
+  /** Connections in a row that looked like a server hanging up (see `droppedEarly`). */
   private quickDrops = 0;
+  /** `member.started` when the member last became READY: did the connection serve calls? */
+  private startedWhenReady = 0;
+  /** Between leaving READY (or a first failed connect) and the next READY: one reconnect. */
+  private inOutage = false;
   private wakeTimer: NodeJS.Timeout | undefined = undefined;
   /** The sockets of the current channel, which grpc-js alone would not release (see the class). */
   private attempts = new ConnectionAttempts();
@@ -171,13 +176,16 @@ export class ChannelWorker {
     }
     if (state === State.READY) {
       this.readySince = now;
+      this.startedWhenReady = this.member.started;
       this.lastError = undefined;
+      this.inOutage = false;
+      // Readiness is published once the slot is taken (PoolStateService tells the pool),
+      // so that whoever hears READY can pick this member at once.
       void this.slots.register(this, this.member);
       this.config.reporter.connected(now - this.connectingSince);
     } else if (previous === State.READY) {
       const upMs = now - (this.readySince ?? now);
-      const { initialMs } = reconnectBackoff(this.config.channelOptions);
-      this.quickDrops = upMs < initialMs ? this.quickDrops + 1 : 0;
+      this.quickDrops = this.droppedEarly(upMs) ? this.quickDrops + 1 : 0;
       this.config.reporter.disconnected(upMs, State[state], this.stopped);
       this.readySince = undefined;
       this.disconnects++;
@@ -185,11 +193,36 @@ export class ChannelWorker {
     }
     if (state === State.TRANSIENT_FAILURE) {
       this.recordLastError(this.member.inner);
-      this.config.reporter.reconnect('backoff');
-    } else if (state === State.IDLE && !this.stopped) {
-      this.config.reporter.reconnect('idle');
+      this.reconnecting('backoff');
+    } else if (state === State.IDLE && !this.stopped && previous !== State.IDLE) {
+      this.reconnecting('idle');
     }
     this.config.onStateChange();
+  }
+
+  /**
+   * Whether a connection that just left READY looks like a server that accepts and hangs
+   * up (redialled at once, it would loop): it lived less than the initial backoff, served
+   * no call, and its socket was closed under it. A GOAWAY leaves the socket open for the
+   * server's grace period, and a connection that served calls was a working one: both
+   * reconnect at once, however short their life (short max ages are common: nginx
+   * `keepalive_requests`, Envoy's max requests per connection).
+   */
+  private droppedEarly(upMs: number): boolean {
+    const { initialMs } = reconnectBackoff(this.config.channelOptions);
+    return (
+      upMs < initialMs &&
+      this.member.started === this.startedWhenReady &&
+      !this.attempts.hasOpenConnection()
+    );
+  }
+
+  /** Reports a reconnect once per outage (leaving READY until READY again), with its first reason. */
+  private reconnecting(reason: MemberReconnectEvent['reason']): void {
+    if (!this.inOutage && !this.stopped) {
+      this.inOutage = true;
+      this.config.reporter.reconnect(reason);
+    }
   }
 
   /** For a channel shut down under us or stuck connecting: a fresh one, same target and args. */
@@ -197,7 +230,7 @@ export class ChannelWorker {
     if (this.stopped) {
       return;
     }
-    this.config.reporter.reconnect(reason);
+    this.reconnecting(reason);
     const old = this.member.inner;
     const oldAttempts = this.attempts;
     // Calls queued on the old channel end when it closes; tell them why in the pool's words.

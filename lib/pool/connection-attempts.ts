@@ -22,6 +22,17 @@ export class ConnectionAttempts {
   /** Raw socket → the socket the HTTP/2 session runs on (itself, or TLS over it) once secured. */
   private readonly sockets = new Map<Socket, Socket | undefined>();
   private aborted = false;
+  /** The socket of the newest connection that got through its handshake. */
+  private newest: Socket | undefined = undefined;
+
+  /**
+   * Whether the newest connection's socket is still open. When grpc-js reports a READY
+   * connection gone, an open socket means the server said GOAWAY and is letting calls
+   * finish; a closed one, that the connection was cut.
+   */
+  hasOpenConnection(): boolean {
+    return this.newest !== undefined && !this.newest.destroyed && this.newest.readable;
+  }
 
   /**
    * `credentials` for one member channel, recording its sockets here. Without grpc-js's
@@ -68,6 +79,7 @@ export class ConnectionAttempts {
     return secure().then((result) => {
       if (this.sockets.has(socket)) {
         this.sockets.set(socket, result.socket);
+        this.newest = result.socket;
       }
       if (this.aborted && result.socket.bytesRead === 0) {
         result.socket.destroy();

@@ -8,7 +8,7 @@ import type { PoolWorkers } from './pool-workers.js';
 /**
  * Grows and shrinks one pool, one operation at a time in the order asked: each operation
  * checks its argument against the size it finds when its turn comes, and none runs once
- * the pool is closed (shutdown takes the same lock, so it waits for a running one).
+ * the pool is closed (shutdown does not wait for a running one: see `stop()`).
  */
 export class PoolScaler {
   private readonly lock = new Mutex();
@@ -47,9 +47,15 @@ export class PoolScaler {
     });
   }
 
-  /** Drains and closes every member once the running operation is done; resolves with the calls cancelled. */
+  /**
+   * Drains and closes every member at once, without waiting for the running operation: a
+   * scale-down under way keeps draining its own members (it started first, so it ends
+   * first) and resolves with the size it reached; operations still queued reject with
+   * PoolClosedError. So shutdown takes `drainTimeoutMs` at most, whatever was running.
+   * Resolves with the calls cancelled.
+   */
   stop(): Promise<number> {
-    return this.lock.runExclusive(() => this.members.removeAll(this.cancelReason('shut down')));
+    return this.members.removeAll(this.cancelReason('shut down'));
   }
 
   private run(
@@ -72,6 +78,10 @@ export class PoolScaler {
       const from = this.members.size;
       const started = Date.now();
       const size = await change();
+      if (this.isClosed()) {
+        // Shutdown came while this ran (a scale-down's drain): the pool it sized is gone.
+        throw new PoolClosedError(pool);
+      }
       publish('scaleDone', () => ({
         pool,
         phase: 'done',

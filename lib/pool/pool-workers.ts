@@ -15,6 +15,10 @@ import type { LoggerService } from '@nestjs/common';
  */
 export class PoolWorkers {
   private readonly all: ChannelWorker[] = [];
+  /** Members taken away and still draining: shown by `describe()` until their channel closes. */
+  private readonly draining = new Set<ChannelWorker>();
+  /** The drains under way, so that shutdown can wait for a scale-down's as well as its own. */
+  private readonly drains = new Set<Promise<number>>();
   private nextId = 0;
   private nextWaiting = 0;
 
@@ -79,11 +83,17 @@ export class PoolWorkers {
     return undefined;
   }
 
-  /** The members' connectivity folded into one, as a channel would report it. */
+  /**
+   * The members' connectivity folded into one, as a channel would report it. READY means a
+   * member holds a slot (so `tryGetChannel()` returns one), not that a channel said READY:
+   * a member READY but not yet slotted still counts as connecting.
+   */
   connectivity(): State {
+    if (this.state.count > 0) return State.READY;
     const states = new Set(this.all.map((worker) => worker.state));
-    if (states.has(State.READY)) return State.READY;
-    if (states.has(State.CONNECTING) || states.has(State.IDLE)) return State.CONNECTING;
+    if (states.has(State.CONNECTING) || states.has(State.IDLE) || states.has(State.READY)) {
+      return State.CONNECTING;
+    }
     if (states.has(State.TRANSIENT_FAILURE)) return State.TRANSIENT_FAILURE;
     return State.IDLE;
   }
@@ -108,14 +118,20 @@ export class PoolWorkers {
     return this.drain(victims, 'scale-down', reason);
   }
 
-  /** Drains and closes every worker. */
-  removeAll(reason: string): Promise<number> {
-    return this.drain(this.all.splice(0), 'shutdown', reason);
+  /**
+   * Drains and closes every worker, and waits for drains already under way (a scale-down's
+   * started earlier, so it ends no later than this one's). Resolves with the calls cancelled.
+   */
+  async removeAll(reason: string): Promise<number> {
+    const earlier = [...this.drains];
+    const own = this.drain(this.all.splice(0), 'shutdown', reason);
+    const [cancelled] = await Promise.all([own, ...earlier.map((drain) => drain.catch(() => 0))]);
+    return cancelled;
   }
 
-  /** The member view of each worker, for `status()` and `workers()`. */
+  /** The member view of each worker (draining ones last), for `status()` and `workers()`. */
   describe(): PoolWorkerInfo[] {
-    return this.all.map((worker) => {
+    return [...this.all, ...this.draining].map((worker) => {
       const slot = this.state.slotOfWorker(worker);
       return {
         id: worker.id,
@@ -129,6 +145,7 @@ export class PoolWorkers {
         disconnects: worker.disconnects,
         lastStateChange: new Date(worker.lastStateChange).toISOString(),
         target: worker.target,
+        ...(this.draining.has(worker) && { draining: true }),
         ...(worker.readySince !== undefined && {
           readySince: new Date(worker.readySince).toISOString(),
         }),
@@ -152,7 +169,25 @@ export class PoolWorkers {
     });
   }
 
-  private async drain(
+  private drain(
+    workers: readonly ChannelWorker[],
+    why: DrainStartEvent['reason'],
+    reason: string,
+  ): Promise<number> {
+    for (const worker of workers) {
+      this.draining.add(worker);
+    }
+    const drain = this.drainNow(workers, why, reason).finally(() => {
+      for (const worker of workers) {
+        this.draining.delete(worker);
+      }
+      this.drains.delete(drain);
+    });
+    this.drains.add(drain);
+    return drain;
+  }
+
+  private async drainNow(
     workers: readonly ChannelWorker[],
     why: DrainStartEvent['reason'],
     reason: string,

@@ -88,6 +88,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.connectivity = new PoolConnectivity(() =>
       this.closing ? State.SHUTDOWN : this.members.connectivity(),
     );
+    state.onChange(() => this.connectivity.refresh());
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),

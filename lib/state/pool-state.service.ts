@@ -27,6 +27,7 @@ export class PoolStateService<
   private readonly slotOf = new Map<W, number>();
   private readonly mutex = new Mutex();
   private readyWaiters: Array<() => void> = [];
+  private changeListener: (() => void) | undefined = undefined;
 
   /** How many members are ready (the filled slots). */
   get count(): number {
@@ -35,12 +36,21 @@ export class PoolStateService<
 
   /** Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
   register(worker: W, member: M): Promise<number> {
-    return this.mutex.runExclusive(() => this.registerNow(worker, member));
+    return this.mutex.runExclusive(() => this.changed(this.registerNow(worker, member)));
   }
 
   /** Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
   unregister(worker: W): Promise<void> {
-    return this.mutex.runExclusive(() => this.unregisterNow(worker));
+    return this.mutex.runExclusive(() => this.changed(this.unregisterNow(worker)));
+  }
+
+  /**
+   * @internal Called after every mutation, inside it: whoever it tells sees the table as it
+   * now is (the pool reports its connectivity from here, so READY means a member can be
+   * picked at the moment a watcher hears it). One listener; the pool that owns the table.
+   */
+  onChange(listener: () => void): void {
+    this.changeListener = listener;
   }
 
   /** The slot `worker` holds, or `undefined`. Off the hot path. */
@@ -69,6 +79,11 @@ export class PoolStateService<
         { once: true },
       );
     });
+  }
+
+  private changed<T>(result: T): T {
+    this.changeListener?.();
+    return result;
   }
 
   private registerNow(worker: W, member: M): number {

@@ -69,8 +69,10 @@ function statusProblems(real: Real, model: Model): string[] {
   const status = real.pool.status();
   const problems: string[] = [];
   if (status.size !== model.size) problems.push(`size ${status.size}, model ${model.size}`);
-  if (status.members.length !== status.size) {
-    problems.push(`${status.members.length} members listed for size ${status.size}`);
+  // Members still draining after a scale-down are listed too, marked `draining`.
+  const kept = status.members.filter((member) => !member.draining);
+  if (kept.length !== status.size) {
+    problems.push(`${kept.length} members listed for size ${status.size}`);
   }
   if (status.ready < 0 || status.ready > status.size) {
     problems.push(`ready ${status.ready} outside 0..size ${status.size}`);
@@ -172,9 +174,10 @@ class RacingScale implements Command {
     const all = Promise.all(issued).finally(() => (settled = true));
     while (!settled) {
       const status = real.pool.status();
-      if (status.ready > status.size || status.members.length !== status.size) {
+      const kept = status.members.filter((member) => !member.draining).length;
+      if (status.ready > status.size || kept !== status.size) {
         real.problems.push(
-          `${this} in progress: ready ${status.ready}, size ${status.size}, members ${status.members.length}`,
+          `${this} in progress: ready ${status.ready}, size ${status.size}, members ${kept} (not draining)`,
         );
         break;
       }

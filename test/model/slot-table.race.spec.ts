@@ -118,11 +118,12 @@ class RaceWorkers {
       this.all.splice(this.all.indexOf(victim), 1);
     }
     await this.drain(victims);
+    this.busy = false;
     return 0;
   }
 
+  /** Shutdown does not wait for a running scale operation: it may overlap a scale-down's drain. */
   async removeAll(): Promise<number> {
-    this.enter('removeAll');
     await this.drain(this.all.splice(0));
     return 0;
   }
@@ -153,7 +154,6 @@ class RaceWorkers {
         }
       }),
     );
-    this.busy = false;
   }
 }
 
