@@ -8,8 +8,6 @@ export {
 export { InjectPool } from './tokens/inject-pool.decorator.js';
 export { PoolService } from './pool/pool.service.js';
 export { PoolStateService } from './state/pool-state.service.js';
-export { MemberChannel } from './member/member-channel.js';
-export { PoolChannel } from './channel/pool-channel.js';
 export type { GrpcClientConstructor } from './clients/pool-clients.js';
 export {
   GrpcToHttpExceptionFilter,
@@ -40,7 +38,7 @@ export type {
 export type {
   MemberState,
   PoolStatus,
-  PoolWorkerInfo,
+  PoolMemberInfo,
 } from './interfaces/pool-status.interface.js';
 export type {
   PoolMemberLoad,

@@ -135,7 +135,7 @@ async function waitAllSlots(pool, state) {
 /** Calls started so far per target, from the pool's own member counters. */
 function callsByTarget(pool) {
   const byTarget = {};
-  for (const member of pool.workers()) {
+  for (const member of pool.members()) {
     byTarget[member.target] = (byTarget[member.target] ?? 0) + member.callsStarted;
   }
   return byTarget;

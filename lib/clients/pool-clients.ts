@@ -24,6 +24,8 @@ export type GrpcClientConstructor<T> = new (
  */
 export class PoolClients {
   private proxy: ClientGrpcProxy | undefined;
+  /** The proto packages Nest loaded for `getService()`, to list their services in errors. */
+  private packages: ReadonlyArray<Record<string, unknown>> = [];
   private readonly clients = new Map<GrpcClientConstructor<unknown>, unknown>();
 
   constructor(
@@ -48,11 +50,21 @@ export class PoolClients {
         'needs @nestjs/microservices for getService(): npm install @nestjs/microservices @grpc/proto-loader',
       );
     }
+    const loaded: Array<Record<string, unknown>> = [];
     class PoolGrpcProxy extends microservices.ClientGrpcProxy {
       override createClientByServiceName(name: string): unknown {
         return cancelOnUpstreamError(super.createClientByServiceName(name));
       }
+
+      // Nest's public hook that loads the packages (its constructor calls it): keep what it
+      // loaded, to list the services, instead of reading Nest's protected `grpcClients`.
+      override createClients(): Array<Record<string, unknown>> {
+        const packages = super.createClients() as Array<Record<string, unknown>>;
+        loaded.push(...packages);
+        return packages;
+      }
     }
+    this.packages = loaded;
     try {
       this.proxy = new PoolGrpcProxy({
         ...this.proto,
@@ -145,9 +157,7 @@ export class PoolClients {
 
   /** Names of the services in the loaded packages. */
   private serviceNames(): string[] {
-    const packages = (this.proxy as unknown as { grpcClients: Array<Record<string, unknown>> })
-      .grpcClients;
-    return packages.flatMap((pkg) =>
+    return this.packages.flatMap((pkg) =>
       Object.keys(pkg).filter(
         (key) => typeof pkg[key] === 'function' && 'service' in (pkg[key] as object),
       ),

@@ -2,7 +2,7 @@
 export type MemberState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
 
 /** One member of a pool, as `status()` and `workers()` show it. Holds no credentials. */
-export interface PoolWorkerInfo {
+export interface PoolMemberInfo {
   /** Stable id of the member within its pool. */
   readonly id: number;
   /** Its slot in the ready table, or `null` while it is not ready. */
@@ -52,5 +52,5 @@ export interface PoolStatus {
   readonly callsFailed: number;
   /** Members handed out by `getChannel()`, `tryGetChannel()` and `pool.channel` since start. */
   readonly picks: number;
-  readonly members: readonly PoolWorkerInfo[];
+  readonly members: readonly PoolMemberInfo[];
 }

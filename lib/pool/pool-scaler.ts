@@ -3,7 +3,7 @@ import { MAX_POOL_SIZE } from '../grpc-pool.constants.js';
 import { PoolClosedError } from '../errors/pool.errors.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { publish, type ScaleEvent } from '../telemetry/pool-events.js';
-import type { PoolWorkers } from './pool-workers.js';
+import type { PoolMembers } from './pool-members.js';
 
 /**
  * Grows and shrinks one pool, one operation at a time in the order asked: each operation
@@ -16,7 +16,7 @@ export class PoolScaler {
   constructor(
     private readonly pool: string,
     private readonly drainTimeoutMs: number,
-    private readonly members: PoolWorkers,
+    private readonly members: PoolMembers,
     private readonly isClosed: () => boolean,
   ) {}
 

@@ -13,14 +13,19 @@ import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
  *
  * Mutations queue on one FIFO mutex, so a worker's register and unregister apply in the
  * order it asked for them whatever else is going on.
+ *
+ * Injectable (`getPoolStateToken(name)`) for reading: {@link count} and {@link snapshot}.
+ * Its mutations are the pool's own (marked `@internal`): a member enters and leaves the
+ * table when its connection does.
  */
 export class PoolStateService<
   W extends object = object,
   M extends PoolMemberLoad = PoolMemberLoad,
 > {
   /**
-   * Ready members by slot. Read-only for everyone but this class; kept packed (push and pop
-   * only) so V8 keeps its fast elements kind.
+   * @internal Ready members by slot, the live array the pool's hot path reads. Read-only for
+   * everyone but this class; kept packed (push and pop only) so V8 keeps its fast elements
+   * kind. Outside the pool, read {@link snapshot}.
    */
   readonly slots: M[] = [];
   private readonly workerAt: W[] = [];
@@ -34,12 +39,17 @@ export class PoolStateService<
     return this.slots.length;
   }
 
-  /** Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
+  /** The ready members by slot, as they are now (a copy). */
+  snapshot(): readonly M[] {
+    return [...this.slots];
+  }
+
+  /** @internal Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
   register(worker: W, member: M): Promise<number> {
     return this.mutex.runExclusive(() => this.changed(this.registerNow(worker, member)));
   }
 
-  /** Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
+  /** @internal Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
   unregister(worker: W): Promise<void> {
     return this.mutex.runExclusive(() => this.changed(this.unregisterNow(worker)));
   }
@@ -53,13 +63,13 @@ export class PoolStateService<
     this.changeListener = listener;
   }
 
-  /** The slot `worker` holds, or `undefined`. Off the hot path. */
+  /** @internal The slot `worker` holds, or `undefined`. Off the hot path. */
   slotOfWorker(worker: W): number | undefined {
     return this.slotOf.get(worker);
   }
 
   /**
-   * Resolves as soon as at least one member is ready. Aborting `signal` drops the waiter
+   * @internal Resolves as soon as at least one member is ready. Aborting `signal` drops the waiter
    * (the promise then never settles), so a caller that stops waiting leaves nothing behind.
    */
   whenReady(signal?: AbortSignal): Promise<void> {

@@ -33,8 +33,21 @@ export function createStrategy(
   pool: string,
   strategy: PoolStrategyName | PoolStrategy,
 ): PoolStrategy {
-  return typeof strategy === 'string' ? FACTORIES[strategy]() : new CheckedStrategy(pool, strategy);
+  if (typeof strategy === 'string') {
+    return FACTORIES[strategy]();
+  }
+  // A built-in instance (`strategy: new RoundRobinStrategy()`) given to several pools would
+  // share its counter or random state between them: each pool gets its own.
+  const builtIn = BUILT_INS.find(([type]) => strategy.constructor === type);
+  return builtIn ? FACTORIES[builtIn[1]]() : new CheckedStrategy(pool, strategy);
 }
+
+const BUILT_INS: ReadonlyArray<readonly [abstract new () => PoolStrategy, PoolStrategyName]> = [
+  [RoundRobinStrategy, 'round-robin'],
+  [RandomStrategy, 'random'],
+  [PowerOfTwoStrategy, 'power-of-two'],
+  [LeastLoadedStrategy, 'least-loaded'],
+];
 
 class CheckedStrategy implements PoolStrategy {
   readonly name: string;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { PoolArgumentError, PoolClosedError } from '../../lib/errors/pool.errors.js';
 import { MAX_POOL_SIZE } from '../../lib/grpc-pool.constants.js';
 import { PoolScaler } from '../../lib/pool/pool-scaler.js';
-import type { PoolWorkers } from '../../lib/pool/pool-workers.js';
+import type { PoolMembers } from '../../lib/pool/pool-members.js';
 import { PoolStateService } from '../../lib/state/pool-state.service.js';
 import { settle } from './fake-channel.js';
 import { MAX_COMMANDS, MODEL_RUNS, reportRuns, timeoutFor } from './model-runs.js';
@@ -54,7 +54,7 @@ class LoggedState extends PoolStateService<RaceWorker, Member> {
 }
 
 /**
- * Stands in for `PoolWorkers` under the real `PoolScaler`: workers whose connectivity the
+ * Stands in for `PoolMembers` under the real `PoolScaler`: workers whose connectivity the
  * scheduler drives, following `ChannelWorker`'s rules (register on READY, unregister on
  * leaving it, nothing once stopped; drain = stop, unregister, wait for calls, shut down).
  */
@@ -303,7 +303,7 @@ describe('slot table races (fast-check scheduler, PoolStateService + real PoolSc
             const scaler = new PoolScaler(
               'race',
               0,
-              workers as unknown as PoolWorkers,
+              workers as unknown as PoolMembers,
               () => closed,
             );
             const scaleCalls: ScaleCall[] = [];

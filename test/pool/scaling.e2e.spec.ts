@@ -73,7 +73,7 @@ describe('scaling under load', () => {
     ]);
     expect(sizes).toEqual([5, 4, 8, 2]);
     await waitFor(() => app.pool.status().ready === 2, 'two ready members');
-    expect(app.pool.workers()).toHaveLength(2);
+    expect(app.pool.members()).toHaveLength(2);
   });
 
   it('scaleDown removes idle members before busy ones', async () => {
@@ -82,9 +82,9 @@ describe('scaling under load', () => {
     const busy = app.pool.getChannel();
     const slow = unary(busy, { delayMs: 300 });
     await waitFor(() => app.pool.status().inFlight === 1, 'one call in flight');
-    const busyId = app.pool.workers().find((member) => member.inFlight === 1)!.id;
+    const busyId = app.pool.members().find((member) => member.inFlight === 1)!.id;
     await app.pool.scaleDown(2);
-    expect(app.pool.workers().map((member) => member.id)).toEqual([busyId]);
+    expect(app.pool.members().map((member) => member.id)).toEqual([busyId]);
     await expect(slow).resolves.toBeDefined();
   });
 

@@ -56,7 +56,7 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     );
     await sleep(50);
 
-    const victimNow = () => pool.workers().find((member) => member.id === victimId)!;
+    const victimNow = () => pool.members().find((member) => member.id === victimId)!;
     const { disconnects } = victimNow();
     victim.blackhole();
     const blackholedAt = Date.now();
@@ -111,7 +111,7 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
       expect(lateness(outcome)).toBeLessThan(SLACK_MS);
     }
     // The limit: with no keepalive, nothing tells the pool the member is gone.
-    expect(pool.workers().find((member) => member.id === victimId)?.state).toBe('READY');
+    expect(pool.members().find((member) => member.id === victimId)?.state).toBe('READY');
   });
 
   it('new connections blackholed at connect: the member is retried once per connectTimeoutMs, not in a loop, and returns', async () => {
@@ -128,7 +128,7 @@ describe("one member's connection blackholed (no RST, no FIN)", () => {
     await waitFor(() => proxy.acceptedBetween(from) >= 3, 'three connection attempts');
     const elapsed = Date.now() - from;
     const attempts = proxy.acceptedBetween(from);
-    const member = pool.workers().find((worker) => worker.id === victimId)!;
+    const member = pool.members().find((worker) => worker.id === victimId)!;
     expect(member.state).toBe('CONNECTING');
     // ... and no faster than one per connectTimeoutMs (grpc-js sets no handshake timeout of
     // its own); a load only slows attempts down, so this upper bound cannot flake.

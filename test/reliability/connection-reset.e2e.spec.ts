@@ -72,12 +72,12 @@ describe("one member's connection reset while the others stay up", () => {
     proxy.onAccept = 'reset';
     victim.reset();
     await waitFor(() => pool.status().ready === 3, 'the member out of the slot table');
-    const away = pool.workers().find((member) => member.id === victimId)!;
+    const away = pool.members().find((member) => member.id === victimId)!;
     expect(away.slot).toBeNull();
     expect(away.state).not.toBe('READY');
     expect(
       pool
-        .workers()
+        .members()
         .filter((member) => member.id !== victimId)
         .map((member) => member.slot)
         .sort(),
@@ -93,7 +93,7 @@ describe("one member's connection reset while the others stay up", () => {
     await waitFor(() => pool.status().ready === 4, 'the member back', 3_000);
     expect(
       pool
-        .workers()
+        .members()
         .map((member) => member.slot)
         .sort(),
     ).toEqual([0, 1, 2, 3]);

@@ -15,10 +15,10 @@ export async function connectionsByMember(
   const ready = pool.status().ready;
   // Round-robin reaches every member within `ready` picks; other strategies get more tries.
   for (let tries = 0; found.size < ready && tries < ready * 20; tries++) {
-    const before = new Map(pool.workers().map((member) => [member.id, member.callsStarted]));
+    const before = new Map(pool.members().map((member) => [member.id, member.callsStarted]));
     const outcome = await echoCall(pool.getChannel(), { message: 'which' }, { timeoutMs: 2_000 });
     const member = pool
-      .workers()
+      .members()
       .find((worker) => worker.callsStarted !== (before.get(worker.id) ?? 0));
     if (outcome.ok && member && outcome.peer) {
       found.set(member.id, proxy.connectionOfPeer(outcome.peer));
@@ -34,7 +34,7 @@ export async function connectionsByMember(
 export function readyMembers(pool: PoolService): Map<number, string | undefined> {
   return new Map(
     pool
-      .workers()
+      .members()
       .filter((member) => member.state === 'READY')
       .map((member) => [member.id, member.readySince]),
   );

@@ -430,3 +430,38 @@ describe('createStrategy', () => {
     });
   });
 });
+
+describe('built-in strategy instances given as `strategy`', () => {
+  it.each([
+    ['round-robin', RoundRobinStrategy],
+    ['random', RandomStrategy],
+    ['power-of-two', PowerOfTwoStrategy],
+    ['least-loaded', LeastLoadedStrategy],
+  ] as const)(
+    '%s: each pool gets its own, so one instance shared by two pools shares no state',
+    (name, Type) => {
+      const shared = new Type();
+      const a = createStrategy('a', shared);
+      const b = createStrategy('b', shared);
+      expect(a).toBeInstanceOf(Type);
+      expect(b).toBeInstanceOf(Type);
+      expect(a).not.toBe(shared);
+      expect(a).not.toBe(b);
+      expect(a.name).toBe(name);
+      if (name === 'round-robin') {
+        // Each pool's own turn: a shared counter would give b slot 1 here.
+        expect([a.pick([], 4), a.pick([], 4), b.pick([], 4)]).toEqual([0, 1, 0]);
+      }
+    },
+  );
+
+  it("a user subclass of a built-in stays the user's (checked, not replaced)", () => {
+    class Mine extends RoundRobinStrategy {}
+    const mine = new Mine();
+    const made = createStrategy('a', mine);
+    expect(made).not.toBeInstanceOf(RoundRobinStrategy);
+    expect(() => createStrategy('a', { name: 'bad', pick: () => 7 }).pick([], 2)).toThrow(
+      /strategy "bad" picked 7/,
+    );
+  });
+});

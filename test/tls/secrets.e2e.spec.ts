@@ -18,7 +18,7 @@ function everythingShown(pool: PoolService, health: GrpcPoolHealthIndicator): st
   return [
     JSON.stringify(pool.status()),
     inspect(pool.status(), { depth: 10 }),
-    JSON.stringify(pool.workers()),
+    JSON.stringify(pool.members()),
     JSON.stringify(health.isHealthy('grpc', { pool: pool.name })),
     JSON.stringify(health.isHealthy('grpc', { pool: pool.name, minReady: 99 })),
   ].join('\n');

@@ -1,6 +1,6 @@
 import { connectivityState as State, status as Status, type ChannelInterface } from '@grpc/grpc-js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { MemberState, PoolWorkerInfo } from '../interfaces/pool-status.interface.js';
+import type { MemberState, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
@@ -13,7 +13,7 @@ import type { LoggerService } from '@nestjs/common';
  * scale-down and drains them. Not synchronized itself: `PoolService` runs every call under
  * its scale lock.
  */
-export class PoolWorkers {
+export class PoolMembers {
   private readonly all: ChannelWorker[] = [];
   /** Members taken away and still draining: shown by `describe()` until their channel closes. */
   private readonly draining = new Set<ChannelWorker>();
@@ -130,7 +130,7 @@ export class PoolWorkers {
   }
 
   /** The member view of each worker (draining ones last), for `status()` and `workers()`. */
-  describe(): PoolWorkerInfo[] {
+  describe(): PoolMemberInfo[] {
     return [...this.all, ...this.draining].map((worker) => {
       const slot = this.state.slotOfWorker(worker);
       return {
