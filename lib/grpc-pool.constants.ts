@@ -18,6 +18,17 @@ export const POOL_DEFAULTS = {
 } as const;
 
 /**
+ * The `'peak-ewma'` strategy's tuning: Finagle's and Linkerd's time constant, a decay tick
+ * coarse enough to cost nothing (8 members: a few µs four times a second), and the cost
+ * function the skew benchmark chose (see bench/README.md).
+ */
+export const PEAK_EWMA_DEFAULTS = {
+  tauMs: 10_000,
+  decayIntervalMs: 250,
+  costExponent: 1,
+} as const;
+
+/**
  * grpc-js puts a channel IDLE after 30 minutes without calls. A pool member should stay
  * connected, so members default to the longest idle timeout Node's timers allow; a member
  * that still goes IDLE is reconnected at once by its worker.
