@@ -20,12 +20,14 @@ export const POOL_DEFAULTS = {
 /**
  * The `'peak-ewma'` strategy's tuning: Finagle's and Linkerd's time constant, a decay tick
  * coarse enough to cost nothing (8 members: a few µs four times a second), and the cost
- * function the skew benchmark chose (see bench/README.md).
+ * function the skew benchmark chose: latency² × (in flight + 1). With latency × (in flight
+ * + 1) a 10x slower backend still gets 1.6 % of calls, enough to own the p99 (202 ms, as
+ * round-robin); squared it gets 0.1 % and p99 is 42.7 ms (bench/README.md, "Skew").
  */
 export const PEAK_EWMA_DEFAULTS = {
   tauMs: 10_000,
   decayIntervalMs: 250,
-  costExponent: 1,
+  costExponent: 2,
 } as const;
 
 /**

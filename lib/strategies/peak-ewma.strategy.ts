@@ -1,4 +1,5 @@
 import type { PoolMemberLoad, PoolStrategy } from '../interfaces/pool-strategy.interface.js';
+import { PEAK_EWMA_DEFAULTS } from '../grpc-pool.constants.js';
 import { XorShift32 } from './xorshift32.js';
 
 /** Up to this many ready members the pick scans them all; above, two random choices. */
@@ -13,7 +14,8 @@ const UNMEASURED_BUSY = 1e150;
 /**
  * Latency-aware choice (Finagle's and Linkerd's peak-EWMA balancer): the member with the
  * least `cost × (inFlight + 1)`, `cost` its peak-EWMA latency (see `PeakEwma`), or its
- * square with `exponent: 2`, which keeps even a small share of calls off a slow backend.
+ * square (the default, `exponent: 2`), which keeps even the small share of calls that
+ * would otherwise set the p99 off a slow backend.
  *
  * - Up to {@link PEAK_EWMA_SCAN_LIMIT} members it compares every one; above, two distinct
  *   random members (a full scan gets dear, and two choices still avoid the worst).
@@ -29,7 +31,7 @@ export class PeakEwmaStrategy implements PoolStrategy {
   readonly name = 'peak-ewma';
   private readonly random = new XorShift32();
 
-  constructor(private readonly exponent: 1 | 2 = 1) {}
+  constructor(private readonly exponent: 1 | 2 = PEAK_EWMA_DEFAULTS.costExponent) {}
 
   pick(members: ArrayLike<PoolMemberLoad>, count: number): number {
     if (count === 1) {

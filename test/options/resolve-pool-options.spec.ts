@@ -564,15 +564,15 @@ describe('resolvePoolOptions', () => {
       expect(resolvePoolOptions(POOL, { url: URL, strategy: 'peak-ewma' }).peakEwma).toEqual({
         tauMs: 10_000,
         decayIntervalMs: 250,
-        costExponent: 1,
+        costExponent: 2,
       });
       expect(
         resolvePoolOptions(POOL, {
           url: URL,
           strategy: 'peak-ewma',
-          peakEwma: { tauMs: 500, costExponent: 2 },
+          peakEwma: { tauMs: 500, costExponent: 1 },
         }).peakEwma,
-      ).toEqual({ tauMs: 500, decayIntervalMs: 250, costExponent: 2 });
+      ).toEqual({ tauMs: 500, decayIntervalMs: 250, costExponent: 1 });
       expect(resolvePoolOptions(POOL, { url: URL }).peakEwma).toBeUndefined();
     });
 
