@@ -54,6 +54,25 @@ export function benchPlan(quick) {
       rampMs: choose(300, 150),
       measureMs: choose(1_500, 400),
     },
+    skew: {
+      title: 'Skew: pool of 8 over two backends, 20 ms and 200 ms handlers, 50 in flight',
+      size: 8,
+      slowdown: 10,
+      inFlight: [50],
+      request: { message: 'x', delayMs: 20 },
+      rounds: choose(5, 2),
+      warmupMs: choose(2_000, 1_000),
+      // Long enough for the costs of a peak-ewma pool, decayed while other arms ran, to rise
+      // back to the slow backend's latency before the window opens.
+      rampMs: choose(1_000, 600),
+      measureMs: choose(3_000, 1_000),
+      // Recovery: steady load with the slow backend slow, then it turns fast; 1 s windows
+      // until its share is back near 50 % (>= 40 %), or the bound.
+      recoverySteadyMs: choose(10_000, 5_000),
+      recoveryWindowMs: 1_000,
+      recoveryShare: 0.4,
+      recoveryBoundMs: 60_000,
+    },
     d: {
       title: 'Scenario (d): pool start-up, module init to all members ready',
       sizes: [1, 8, 32],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { benchPlan, STRATEGIES } from './plan.js';
 import { describeMachine, machineLine } from './support/machine.js';
 import { writeReport } from './support/report.js';
+import { skewReport } from './support/skew-report.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -66,10 +67,11 @@ async function main() {
       results[scenario] = await runJob('./calls.js', { scenario, plan: plan[scenario] });
     }
   }
+  if (wanted('skew')) results.skew = await runJob('./skew.js', { plan: plan.skew });
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });
-  const lines = writeReport(results, outDir);
+  const lines = [...writeReport(results, outDir), ...skewReport(results, outDir)];
   console.log(`\n${lines.join('\n')}`);
   writeFileSync(new URL('summary.txt', `file://${outDir}`), `${lines.join('\n')}\n`);
   console.log(`\nresults in ${outDir} (${results.machine.durationS} s)`);

@@ -18,6 +18,19 @@ export const POOL_DEFAULTS = {
 } as const;
 
 /**
+ * The `'peak-ewma'` strategy's tuning: Finagle's and Linkerd's time constant, a decay tick
+ * coarse enough to cost nothing (8 members: a few µs four times a second), and the cost
+ * function the skew benchmark chose: latency² × (in flight + 1). With latency × (in flight
+ * + 1) a 10x slower backend still gets 1.6 % of calls, enough to own the p99 (202 ms, as
+ * round-robin); squared it gets 0.1 % and p99 is 42.7 ms (bench/README.md, "Skew").
+ */
+export const PEAK_EWMA_DEFAULTS = {
+  tauMs: 10_000,
+  decayIntervalMs: 250,
+  costExponent: 2,
+} as const;
+
+/**
  * grpc-js puts a channel IDLE after 30 minutes without calls. A pool member should stay
  * connected, so members default to the longest idle timeout Node's timers allow; a member
  * that still goes IDLE is reconnected at once by its worker.

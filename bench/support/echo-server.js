@@ -4,13 +4,16 @@
  *
  * argv[2] is JSON: { maxConcurrentStreams?: number, slowdown?: number }. The handler waits
  * `request.delay_ms * slowdown` ms (a timer, no CPU) and echoes the message. The parent
- * asks for the process's CPU time with { type: 'cpu' }; the server exits when the parent
+ * asks for the process's CPU time with { type: 'cpu' } and may change the slowdown with
+ * { type: 'slowdown', value }; the server exits when the parent
  * goes away.
  */
 import * as grpc from '@grpc/grpc-js';
 import { EchoClient } from './echo-proto.js';
 
-const { maxConcurrentStreams, slowdown = 1 } = JSON.parse(process.argv[2] ?? '{}');
+const { maxConcurrentStreams, slowdown: initialSlowdown = 1 } = JSON.parse(process.argv[2] ?? '{}');
+/** Changed mid-run by { type: 'slowdown', value } (the skew scenario's recovery). */
+let slowdown = initialSlowdown;
 const server = new grpc.Server(
   maxConcurrentStreams ? { 'grpc.max_concurrent_streams': maxConcurrentStreams } : {},
 );
@@ -36,6 +39,9 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error,
 });
 
 process.on('message', (message) => {
+  if (message?.type === 'slowdown') {
+    slowdown = message.value;
+  }
   if (message?.type === 'cpu') {
     process.send({ type: 'cpu', id: message.id, usage: process.cpuUsage() });
   }

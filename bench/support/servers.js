@@ -7,8 +7,8 @@ const SERVER_MAIN = fileURLToPath(new URL('./echo-server.js', import.meta.url));
  * Forks an echo server process on 127.0.0.1 and resolves once it listens.
  *
  * @param {{ maxConcurrentStreams?: number, slowdown?: number }} options
- * @returns {Promise<{ url: string, cpu(): Promise<number>, stop(): void }>} `cpu()` is the
- *   server process's user+system CPU time so far, in µs.
+ * @returns {Promise<{ url: string, cpu(): Promise<number>, setSlowdown(n: number): void, stop(): void }>}
+ *   `cpu()` is the server process's user+system CPU time so far, in µs.
  */
 export function startServer(options = {}) {
   const child = fork(SERVER_MAIN, [JSON.stringify(options)], {
@@ -39,6 +39,9 @@ export function startServer(options = {}) {
             pending.set(id, done);
             child.send({ type: 'cpu', id });
           });
+        },
+        setSlowdown(value) {
+          child.send({ type: 'slowdown', value });
         },
         stop() {
           child.removeAllListeners('exit');

@@ -28,6 +28,20 @@ export interface GrpcPoolBackoffOptions {
 }
 
 /**
+ * @internal Tuning of the `'peak-ewma'` strategy for the tests and the benchmarks (a short
+ * `tauMs` makes a recovery that takes 20 s take 2). Not part of the public API: it may
+ * change or go in any release.
+ */
+export interface PeakEwmaTuning {
+  /** Decay time constant, ms. Default 10,000. */
+  tauMs?: number;
+  /** How often the pool decays its members' costs, ms. Default 250. */
+  decayIntervalMs?: number;
+  /** 1: load = latency × (in flight + 1); 2: latency² × (in flight + 1). */
+  costExponent?: 1 | 2;
+}
+
+/**
  * Where `getService()` finds its services: the same names and meaning as in
  * `@nestjs/microservices` `GrpcOptions['options']`, so a `ClientsModule.register` config
  * moves over as it is.
@@ -114,6 +128,8 @@ export interface GrpcPoolOptions {
    * that set a deadline keep theirs. 0 (the default): off.
    */
   defaultDeadlineMs?: number;
+  /** @internal See {@link PeakEwmaTuning}: for tests and benchmarks only. */
+  peakEwma?: PeakEwmaTuning;
 }
 
 /** Options after validation: every default filled in, the whole object frozen. */
@@ -136,6 +152,8 @@ export interface ResolvedPoolOptions {
   readonly interceptors: readonly Interceptor[];
   /** Deadline given to calls that set none (ms); 0: off. */
   readonly defaultDeadlineMs: number;
+  /** Set (every field filled in) when the strategy is `'peak-ewma'`, else `undefined`. */
+  readonly peakEwma: Readonly<Required<PeakEwmaTuning>> | undefined;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -26,6 +26,11 @@ export interface PoolMemberInfo {
   /** ISO time of the member's last connectivity change. */
   readonly lastStateChange: string;
   readonly target: string;
+  /**
+   * Peak-EWMA latency of the member's calls (ms, µs precision; 0 until measured), in pools
+   * whose strategy is `'peak-ewma'`.
+   */
+  readonly latencyMs?: number;
   /** ISO time the member last connected (became ready), while it is ready. */
   readonly readySince?: string;
   /** The last connection error grpc-js reported, while the member is not ready. */

@@ -1,7 +1,13 @@
-/** What a strategy may read of a member: its count of calls in flight. */
+/** What a strategy may read of a member: its calls in flight, and its latency where kept. */
 export interface PoolMemberLoad {
   /** Calls started on this member that have not ended yet. */
   readonly inFlight: number;
+  /**
+   * Peak-EWMA latency of this member's calls (ms, from a call's start to its first
+   * response message or status); 0 until measured. Kept only in pools whose strategy is
+   * `'peak-ewma'` (0 in others), so a custom strategy cannot rely on it.
+   */
+  readonly latencyMs?: number;
 }
 
 /**
@@ -23,4 +29,5 @@ export interface PoolStrategy {
 }
 
 /** Names of the built-in strategies. */
-export type PoolStrategyName = 'round-robin' | 'random' | 'power-of-two' | 'least-loaded';
+export type PoolStrategyName =
+  'round-robin' | 'random' | 'power-of-two' | 'least-loaded' | 'peak-ewma';

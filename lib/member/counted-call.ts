@@ -39,6 +39,11 @@ export class CountedCall implements Call, InterceptingListener {
   private state: 'new' | 'live' | 'ended' = 'new';
   /** A cancel that came before `start`: reported by `start` instead of making the call. */
   private cancelled: StatusObject | undefined = undefined;
+  /**
+   * `performance.now()` at `start` while the member keeps a latency estimate and this call
+   * has not answered yet; -1 otherwise (always, in pools that keep none: one branch).
+   */
+  private startedAt = -1;
 
   constructor(
     private readonly member: MemberChannel,
@@ -79,6 +84,9 @@ export class CountedCall implements Call, InterceptingListener {
     }
     this.listener = listener;
     this.state = 'live';
+    if (this.member.latency !== undefined) {
+      this.startedAt = performance.now();
+    }
     this.member.callStarted(this);
     try {
       const call = this.open();
@@ -102,10 +110,16 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveMessage(message: unknown): void {
+    if (this.startedAt >= 0) {
+      this.answered(false);
+    }
     this.listener?.onReceiveMessage(message);
   }
 
   onReceiveStatus(status: StatusObject): void {
+    if (this.startedAt >= 0) {
+      this.answered(status.code !== Status.OK);
+    }
     this.end(status.code);
     this.listener?.onReceiveStatus(this.member.finalStatus(status));
   }
@@ -148,6 +162,17 @@ export class CountedCall implements Call, InterceptingListener {
 
   getAuthContext(): AuthContext {
     return this.call?.getAuthContext?.() ?? null;
+  }
+
+  /**
+   * The call's first answer (a response message, or the status when none came first): its
+   * latency goes into the member's estimate. Later messages of a stream, and its end, do
+   * not: a long stream says how long the conversation was, not how fast the backend is.
+   */
+  private answered(failed: boolean): void {
+    const now = performance.now();
+    this.member.latency?.observe(now - this.startedAt, now, failed);
+    this.startedAt = -1;
   }
 
   /** The grpc-js call, made on the member's channel the first time it is needed. */

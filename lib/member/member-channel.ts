@@ -8,6 +8,7 @@ import {
 import type { Call, ChannelRef, ServerSurfaceCall } from './grpc-types.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 import { CountedCall } from './counted-call.js';
+import type { PeakEwma } from './peak-ewma.js';
 
 /** grpc-js's (1.14) status details for a call still queued when its channel closes. */
 const CHANNEL_CLOSED_BEFORE_START = 'Channel closed before call started';
@@ -42,7 +43,18 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     public inner: Channel,
     /** Deadline (ms from the call's creation) for a call that sets none; 0: off. */
     private readonly defaultDeadlineMs = 0,
+    /**
+     * The member's latency estimate, only in pools whose strategy reads it (`peak-ewma`):
+     * its calls then read the clock at start and first answer. Elsewhere `undefined`, and
+     * a call pays one branch for it.
+     */
+    readonly latency: PeakEwma | undefined = undefined,
   ) {}
+
+  /** Peak-EWMA latency of this member's calls in ms; 0 until measured, or when not kept. */
+  get latencyMs(): number {
+    return this.latency === undefined ? 0 : this.latency.cost;
+  }
 
   createCall(
     method: string,

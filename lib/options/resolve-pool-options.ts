@@ -3,10 +3,12 @@ import {
   MAX_POOL_SIZE,
   MAX_TIMER_MS,
   MEMBER_IDLE_TIMEOUT_MS,
+  PEAK_EWMA_DEFAULTS,
   POOL_DEFAULTS,
 } from '../grpc-pool.constants.js';
 import type {
   GrpcPoolOptions,
+  PeakEwmaTuning,
   ResolvedPoolOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
 import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
@@ -40,6 +42,7 @@ const KNOWN_OPTIONS = new Set([
   'interceptors',
   'serviceConfig',
   'defaultDeadlineMs',
+  'peakEwma',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -149,6 +152,7 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       0,
       MAX_TIMER_MS,
     ),
+    peakEwma: resolvePeakEwma(check, strategy, options.peakEwma),
   };
   check.finish();
   return Object.freeze(resolved);
@@ -162,6 +166,50 @@ function isStrategyObject(value: unknown): boolean {
     typeof strategy.name === 'string' &&
     typeof strategy.pick === 'function'
   );
+}
+
+/** The `'peak-ewma'` tuning with its defaults, or `undefined` for other strategies. */
+function resolvePeakEwma(
+  check: OptionChecker,
+  strategy: unknown,
+  raw: unknown,
+): Readonly<Required<PeakEwmaTuning>> | undefined {
+  const given = check.record('peakEwma', raw);
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(PEAK_EWMA_DEFAULTS, key)) {
+      check.report(
+        `peakEwma.${key}`,
+        given[key],
+        `one of ${Object.keys(PEAK_EWMA_DEFAULTS).join(', ')}${didYouMean(key, Object.keys(PEAK_EWMA_DEFAULTS))}`,
+      );
+    }
+  }
+  if (strategy !== 'peak-ewma') {
+    if (raw !== undefined) {
+      check.problem(
+        'peakEwma',
+        "applies only to strategy: 'peak-ewma'; remove it or set that strategy",
+      );
+    }
+    return undefined;
+  }
+  const tauMs = check.integer(
+    'peakEwma.tauMs',
+    given.tauMs ?? PEAK_EWMA_DEFAULTS.tauMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const decayIntervalMs = check.integer(
+    'peakEwma.decayIntervalMs',
+    given.decayIntervalMs ?? PEAK_EWMA_DEFAULTS.decayIntervalMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const costExponent = given.costExponent ?? PEAK_EWMA_DEFAULTS.costExponent;
+  if (costExponent !== 1 && costExponent !== 2) {
+    check.report('peakEwma.costExponent', costExponent, '1 or 2');
+  }
+  return Object.freeze({ tauMs, decayIntervalMs, costExponent: costExponent === 2 ? 2 : 1 });
 }
 
 /** The channel args every member shares: the user's, then keepalive and backoff, then the pool's own. */

@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
 import { MemberChannel } from '../member/member-channel.js';
+import { PeakEwma } from '../member/peak-ewma.js';
 import { ConnectionAttempts } from './connection-attempts.js';
 import type { MemberReporter } from './member-reporter.js';
 import type { MemberReconnectEvent } from '../telemetry/pool-events.js';
@@ -25,6 +26,8 @@ export interface ChannelWorkerConfig {
   readonly connectTimeoutMs: number;
   /** Deadline (ms) given to calls on the member that set none; 0: off. */
   readonly defaultDeadlineMs?: number;
+  /** Keep a peak-EWMA latency of the member's calls with this time constant (ms); unset: none. */
+  readonly latencyTauMs?: number;
   /** Told after every connectivity change of the member. */
   readonly onStateChange: () => void;
   /** Logs and publishes the member's connection changes. */
@@ -74,7 +77,11 @@ export class ChannelWorker {
     readonly config: ChannelWorkerConfig,
     private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
   ) {
-    this.member = new MemberChannel(this.createChannel(), config.defaultDeadlineMs);
+    this.member = new MemberChannel(
+      this.createChannel(),
+      config.defaultDeadlineMs,
+      config.latencyTauMs === undefined ? undefined : new PeakEwma(config.latencyTauMs),
+    );
   }
 
   get id(): number {

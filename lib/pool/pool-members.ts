@@ -2,6 +2,7 @@ import { connectivityState as State, status as Status, type ChannelInterface } f
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberState, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
+import type { PeakEwma } from '../member/peak-ewma.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
 import { MemberReporter } from './member-reporter.js';
@@ -53,6 +54,7 @@ export class PoolMembers {
           channelOptions: this.options.channelOptions,
           connectTimeoutMs: this.options.connectTimeoutMs,
           defaultDeadlineMs: this.options.defaultDeadlineMs,
+          latencyTauMs: this.options.peakEwma?.tauMs,
           onStateChange: this.onStateChange,
           reporter: new MemberReporter(this.options.name, id, target, this.logger),
           successor: this.successor,
@@ -63,6 +65,13 @@ export class PoolMembers {
       worker.start();
     }
     this.onStateChange();
+  }
+
+  /** Each member's latency estimate (`undefined` where none is kept), for the decay timer. */
+  *latencies(): Iterable<PeakEwma | undefined> {
+    for (const worker of this.all) {
+      yield worker.member.latency;
+    }
   }
 
   /**
@@ -146,6 +155,9 @@ export class PoolMembers {
         lastStateChange: new Date(worker.lastStateChange).toISOString(),
         target: worker.target,
         ...(this.draining.has(worker) && { draining: true }),
+        ...(worker.member.latency !== undefined && {
+          latencyMs: Math.round(worker.member.latency.cost * 1000) / 1000,
+        }),
         ...(worker.readySince !== undefined && {
           readySince: new Date(worker.readySince).toISOString(),
         }),

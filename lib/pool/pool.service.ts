@@ -16,6 +16,7 @@ import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interf
 import type { PoolStatus, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
+import { LatencyDecay } from '../member/peak-ewma.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { createStrategy } from '../strategies/create-strategy.js';
 import { RoundRobinStrategy } from '../strategies/round-robin.strategy.js';
@@ -70,6 +71,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    */
   readonly tryGetChannel: () => Channel | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
+  /** Decays the members' latency estimates, in `'peak-ewma'` pools only. */
+  private readonly latencyDecay: LatencyDecay | undefined;
   private readonly lifetime = new AbortController();
   private closing: Promise<void> | undefined;
   private readonly logger: Logger;
@@ -80,7 +83,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   ) {
     this.name = options.name;
     this.slots = state.slots;
-    this.strategy = createStrategy(options.name, options.strategy);
+    this.strategy = createStrategy(options.name, options.strategy, options.peakEwma);
     this.tryGetChannel =
       this.strategy instanceof RoundRobinStrategy ? this.tryRoundRobin : this.tryStrategy;
     this.logger = new Logger(`GrpcPool(${options.name})`);
@@ -110,6 +113,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       memberForCall: () => this.memberForCall(),
     });
     this.clients = new PoolClients(options.name, this.channel, options.proto, options.interceptors);
+    this.latencyDecay =
+      options.peakEwma &&
+      new LatencyDecay(options.peakEwma.tauMs, options.peakEwma.decayIntervalMs, () =>
+        this.roster.latencies(),
+      );
   }
 
   /**
@@ -288,6 +296,9 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       strategy: this.strategy.name,
     }));
     await this.scaler.start(this.options.size);
+    if (!this.closing) {
+      this.latencyDecay?.start();
+    }
     if (this.options.statusIntervalMs > 0) {
       this.statusTimer = setInterval(
         () => publish('status', () => ({ pool: this.name, status: this.status() })),
@@ -321,6 +332,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
     clearInterval(this.statusTimer);
+    this.latencyDecay?.stop();
     this.lifetime.abort();
     this.connectivity.refresh();
     const cancelled = await this.scaler.stop();

@@ -1,3 +1,4 @@
+import type { PeakEwmaTuning } from '../interfaces/grpc-pool-options.interface.js';
 import type {
   PoolMemberLoad,
   PoolStrategy,
@@ -5,15 +6,19 @@ import type {
 } from '../interfaces/pool-strategy.interface.js';
 import { describeValue } from '../options/option-checker.js';
 import { LeastLoadedStrategy } from './least-loaded.strategy.js';
+import { PeakEwmaStrategy } from './peak-ewma.strategy.js';
 import { PowerOfTwoStrategy } from './power-of-two.strategy.js';
 import { RandomStrategy } from './random.strategy.js';
 import { RoundRobinStrategy } from './round-robin.strategy.js';
 
-const FACTORIES: Readonly<Record<PoolStrategyName, () => PoolStrategy>> = {
+const FACTORIES: Readonly<
+  Record<PoolStrategyName, (peakEwma: Readonly<PeakEwmaTuning> | undefined) => PoolStrategy>
+> = {
   'round-robin': () => new RoundRobinStrategy(),
   random: () => new RandomStrategy(),
   'power-of-two': () => new PowerOfTwoStrategy(),
   'least-loaded': () => new LeastLoadedStrategy(),
+  'peak-ewma': (peakEwma) => new PeakEwmaStrategy(peakEwma?.costExponent),
 };
 
 /** Names of the built-in strategies, in the order the docs list them. */
@@ -32,14 +37,15 @@ export function isStrategyName(name: string): name is PoolStrategyName {
 export function createStrategy(
   pool: string,
   strategy: PoolStrategyName | PoolStrategy,
+  peakEwma?: Readonly<PeakEwmaTuning>,
 ): PoolStrategy {
   if (typeof strategy === 'string') {
-    return FACTORIES[strategy]();
+    return FACTORIES[strategy](peakEwma);
   }
   // A built-in instance (`strategy: new RoundRobinStrategy()`) given to several pools would
   // share its counter or random state between them: each pool gets its own.
   const builtIn = BUILT_INS.find(([type]) => strategy.constructor === type);
-  return builtIn ? FACTORIES[builtIn[1]]() : new CheckedStrategy(pool, strategy);
+  return builtIn ? FACTORIES[builtIn[1]](peakEwma) : new CheckedStrategy(pool, strategy);
 }
 
 const BUILT_INS: ReadonlyArray<readonly [abstract new () => PoolStrategy, PoolStrategyName]> = [

@@ -106,7 +106,7 @@ const OPTION_ROWS: OptionRow[] = [
   row(
     'strategy',
     'fastest',
-    '^is "fastest": expected one of round-robin, random, power-of-two, least-loaded or an object',
+    '^is "fastest": expected one of round-robin, random, power-of-two, least-loaded, peak-ewma or an object',
   ),
   row('strategy', {}, '^is an object \\(Object\\): expected one of round-robin'),
   row(

@@ -133,7 +133,7 @@ const BAD_INPUTS: BadRow[] = [
     'strategy',
     "'fastest'",
     withUrl({ strategy: 'fastest' }),
-    /^is "fastest": expected one of round-robin, random, power-of-two, least-loaded or an object \{ name: string, pick\(members, count\): number \}$/,
+    /^is "fastest": expected one of round-robin, random, power-of-two, least-loaded, peak-ewma or an object \{ name: string, pick\(members, count\): number \}$/,
   ),
   row(
     'strategy',
@@ -553,12 +553,52 @@ describe('resolvePoolOptions', () => {
       expect(options.credentials).toBe(secure);
     });
 
-    it.each(['round-robin', 'random', 'power-of-two', 'least-loaded'])(
+    it.each(['round-robin', 'random', 'power-of-two', 'least-loaded', 'peak-ewma'])(
       'accepts the strategy %s',
       (strategy) => {
         expect(resolvePoolOptions(POOL, { url: URL, strategy }).strategy).toBe(strategy);
       },
     );
+
+    it('fills in the peak-ewma tuning only for that strategy', () => {
+      expect(resolvePoolOptions(POOL, { url: URL, strategy: 'peak-ewma' }).peakEwma).toEqual({
+        tauMs: 10_000,
+        decayIntervalMs: 250,
+        costExponent: 2,
+      });
+      expect(
+        resolvePoolOptions(POOL, {
+          url: URL,
+          strategy: 'peak-ewma',
+          peakEwma: { tauMs: 500, costExponent: 1 },
+        }).peakEwma,
+      ).toEqual({ tauMs: 500, decayIntervalMs: 250, costExponent: 1 });
+      expect(resolvePoolOptions(POOL, { url: URL }).peakEwma).toBeUndefined();
+    });
+
+    it('reports peak-ewma tuning that is out of range, unknown or without that strategy', () => {
+      const problems = (options: object): string[] => {
+        try {
+          resolvePoolOptions(POOL, { url: URL, ...options });
+        } catch (error) {
+          return (error as PoolConfigError).problems.map((p) => `${p.option} ${p.detail}`);
+        }
+        return [];
+      };
+      expect(
+        problems({
+          strategy: 'peak-ewma',
+          peakEwma: { tauMs: 0, costExponent: 3, tau: 1 },
+        }),
+      ).toEqual([
+        'peakEwma.tau is 1: expected one of tauMs, decayIntervalMs, costExponent',
+        'peakEwma.tauMs is 0: expected a whole number from 1 to 2147483647',
+        'peakEwma.costExponent is 3: expected 1 or 2',
+      ]);
+      expect(problems({ peakEwma: { tauMs: 100 } })).toEqual([
+        "peakEwma applies only to strategy: 'peak-ewma'; remove it or set that strategy",
+      ]);
+    });
 
     it('treats an option set to undefined as left out', () => {
       const options = resolvePoolOptions(POOL, { url: URL, size: undefined, strategy: undefined });

@@ -5,6 +5,7 @@ import {
   STRATEGY_NAMES,
 } from '../../lib/strategies/create-strategy.js';
 import { LeastLoadedStrategy } from '../../lib/strategies/least-loaded.strategy.js';
+import { PeakEwmaStrategy } from '../../lib/strategies/peak-ewma.strategy.js';
 import { PowerOfTwoStrategy } from '../../lib/strategies/power-of-two.strategy.js';
 import { RandomStrategy } from '../../lib/strategies/random.strategy.js';
 import { RoundRobinStrategy } from '../../lib/strategies/round-robin.strategy.js';
@@ -330,8 +331,14 @@ describe('XorShift32', () => {
 });
 
 describe('createStrategy', () => {
-  it('lists the four built-in names in order', () => {
-    expect(STRATEGY_NAMES).toEqual(['round-robin', 'random', 'power-of-two', 'least-loaded']);
+  it('lists the five built-in names in order', () => {
+    expect(STRATEGY_NAMES).toEqual([
+      'round-robin',
+      'random',
+      'power-of-two',
+      'least-loaded',
+      'peak-ewma',
+    ]);
   });
 
   it('recognises only the built-in names', () => {
@@ -348,6 +355,7 @@ describe('createStrategy', () => {
     ['random', RandomStrategy],
     ['power-of-two', PowerOfTwoStrategy],
     ['least-loaded', LeastLoadedStrategy],
+    ['peak-ewma', PeakEwmaStrategy],
   ] as const)('builds %s', (name, ctor) => {
     const strategy = createStrategy('p', name);
     expect(strategy).toBeInstanceOf(ctor);

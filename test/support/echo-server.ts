@@ -42,6 +42,8 @@ export class EchoServer {
   readonly callsByPeer = new Map<string, number>();
   /** Calls currently being handled. */
   active = 0;
+  /** Added to every unary call's requested delay: slows this server down (or not) mid-test. */
+  extraDelayMs = 0;
   private server: grpc.Server | undefined;
 
   private constructor(
@@ -114,7 +116,7 @@ export class EchoServer {
       ) => {
         const peer = this.count(call);
         void track(
-          serverDelay(call.request.delayMs ?? 0).then(() => {
+          serverDelay((call.request.delayMs ?? 0) + this.extraDelayMs).then(() => {
             if (call.request.failCode) {
               callback({
                 code: call.request.failCode,
