@@ -14,6 +14,7 @@ import { didYouMean, oneEditAway, OptionChecker } from './option-checker.js';
 import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
+import { nodeLookup } from './resolve-addresses.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -40,6 +41,9 @@ const KNOWN_OPTIONS = new Set([
   'interceptors',
   'serviceConfig',
   'defaultDeadlineMs',
+  'addressMode',
+  'resolveIntervalMs',
+  'lookup',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -108,6 +112,22 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
   if (onReadyTimeout !== 'fail' && onReadyTimeout !== 'warn') {
     check.report('onReadyTimeout', onReadyTimeout, "'fail' or 'warn'");
   }
+  const addressMode = options.addressMode ?? POOL_DEFAULTS.addressMode;
+  if (addressMode !== 'spread' && addressMode !== 'channel') {
+    check.report(
+      'addressMode',
+      addressMode,
+      `'spread' or 'channel'${didYouMean(addressMode, ['spread', 'channel'])}`,
+    );
+  }
+  const lookup = options.lookup ?? nodeLookup;
+  if (typeof lookup !== 'function') {
+    check.report(
+      'lookup',
+      lookup,
+      'a function (host) => Promise<{ address }[]>, like dns.promises.lookup(host, { all: true })',
+    );
+  }
   const resolved: ResolvedPoolOptions = {
     name,
     urls,
@@ -149,6 +169,14 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       0,
       MAX_TIMER_MS,
     ),
+    addressMode,
+    resolveIntervalMs: check.integer(
+      'resolveIntervalMs',
+      options.resolveIntervalMs ?? POOL_DEFAULTS.resolveIntervalMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+    lookup,
   };
   check.finish();
   return Object.freeze(resolved);
