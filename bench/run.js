@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -68,6 +68,11 @@ async function main() {
     }
   }
   if (wanted('skew')) results.skew = await runJob('./skew.js', { plan: plan.skew });
+  if (wanted('spread')) {
+    results.spread = await runJob('./spread.bench.js', {});
+    console.log(`spread: ${JSON.stringify(results.spread)}`);
+    if (only?.length === 1) return;
+  }
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });

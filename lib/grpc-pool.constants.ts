@@ -15,6 +15,8 @@ export const POOL_DEFAULTS = {
   onReadyTimeout: 'fail',
   drainTimeoutMs: 10_000,
   connectTimeoutMs: 20_000,
+  addressMode: 'spread',
+  resolveIntervalMs: 30_000,
 } as const;
 
 /**
@@ -29,6 +31,12 @@ export const PEAK_EWMA_DEFAULTS = {
   decayIntervalMs: 250,
   costExponent: 2,
 } as const;
+
+/**
+ * A member whose address fails asks for a fresh resolution, but no sooner than this after
+ * the last one: a flapping backend must not turn into a DNS storm.
+ */
+export const RESOLVE_ON_FAILURE_MIN_MS = 5_000;
 
 /**
  * grpc-js puts a channel IDLE after 30 minutes without calls. A pool member should stay

@@ -35,6 +35,7 @@ export type {
   PoolProtoOptions,
   ResolvedPoolOptions,
 } from './interfaces/grpc-pool-options.interface.js';
+export type { AddressLookup, LookupAddress } from './options/resolve-addresses.js';
 export type {
   MemberState,
   PoolStatus,
@@ -59,6 +60,9 @@ export {
   type MemberReconnectEvent,
   type PoolEventBase,
   type PoolInitEvent,
+  type AddressesChangedEvent,
+  type AddressResolveFailedEvent,
+  type MemberMovedEvent,
   type PoolStatusEvent,
   type ScaleEvent,
 } from './telemetry/pool-events.js';

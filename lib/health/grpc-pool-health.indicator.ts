@@ -4,6 +4,25 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { DEFAULT_POOL_NAME } from '../grpc-pool.constants.js';
 import type { PoolService } from '../pool/pool.service.js';
 import { getPoolToken } from '../tokens/get-pool-token.util.js';
+import type { PoolMemberInfo } from '../interfaces/pool-status.interface.js';
+
+/**
+ * With address spreading: members and ready members per address, e.g.
+ * `{ addresses: { '10.0.0.7:50051': { members: 2, ready: 2 } } }`; nothing otherwise.
+ */
+function addressDetails(members: readonly PoolMemberInfo[]): {
+  addresses?: Record<string, { members: number; ready: number }>;
+} {
+  const addresses: Record<string, { members: number; ready: number }> = {};
+  for (const member of members) {
+    if (member.address !== undefined && !member.draining) {
+      const entry = (addresses[member.address] ??= { members: 0, ready: 0 });
+      entry.members++;
+      if (member.state === 'READY') entry.ready++;
+    }
+  }
+  return Object.keys(addresses).length > 0 ? { addresses } : {};
+}
 
 /** Options of one readiness check. */
 export interface GrpcPoolHealthCheckOptions {
@@ -51,6 +70,7 @@ export class GrpcPoolHealthIndicator {
       size: status.size,
       minReady,
       strategy: status.strategy,
+      ...addressDetails(status.members),
     };
     if (status.closed) {
       return indicator.down({ ...details, message: 'pool is closing' });

@@ -1,5 +1,6 @@
 import type { ChannelCredentials, ChannelOptions, Interceptor } from '@grpc/grpc-js';
 import type { PoolStrategy, PoolStrategyName } from './pool-strategy.interface.js';
+import type { AddressLookup } from '../options/resolve-addresses.js';
 
 /** Keepalive settings, named as in `@nestjs/microservices` `GrpcOptions['options']['keepalive']`. */
 export interface GrpcPoolKeepaliveOptions {
@@ -130,6 +131,24 @@ export interface GrpcPoolOptions {
   defaultDeadlineMs?: number;
   /** @internal See {@link PeakEwmaTuning}: for tests and benchmarks only. */
   peakEwma?: PeakEwmaTuning;
+  /**
+   * How members find their backends when a target is a host name (`host:port` or
+   * `dns:///host:port`, not an IP literal or `unix:`). `'spread'` (the default): the pool
+   * resolves the name itself and spreads the members evenly over its addresses (member i on
+   * address i mod K, in an order of this process's own), each dialling its address with the
+   * name as authority and TLS server name; it re-resolves every `resolveIntervalMs` and when
+   * a member's address fails, and moves members make-before-break. `'channel'`: every member
+   * dials the name and grpc-js resolves it (`pick_first`: all members on the first address).
+   */
+  addressMode?: 'spread' | 'channel';
+  /** With `addressMode: 'spread'`: re-resolve names this often (ms). Default 30,000. */
+  resolveIntervalMs?: number;
+  /**
+   * With `addressMode: 'spread'`: how names become addresses. Default: Node's resolver,
+   * `dns.promises.lookup(host, { all: true })`, as grpc-js uses it.
+   * @example lookup: async () => [{ address: '10.0.0.7' }, { address: '10.0.0.8' }]
+   */
+  lookup?: AddressLookup;
 }
 
 /** Options after validation: every default filled in, the whole object frozen. */
@@ -154,6 +173,9 @@ export interface ResolvedPoolOptions {
   readonly defaultDeadlineMs: number;
   /** Set (every field filled in) when the strategy is `'peak-ewma'`, else `undefined`. */
   readonly peakEwma: Readonly<Required<PeakEwmaTuning>> | undefined;
+  readonly addressMode: 'spread' | 'channel';
+  readonly resolveIntervalMs: number;
+  readonly lookup: AddressLookup;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -31,6 +31,11 @@ export interface PoolMemberInfo {
    * whose strategy is `'peak-ewma'`.
    */
   readonly latencyMs?: number;
+  /**
+   * The address the member dials when the pool spreads a host-name target over its
+   * addresses (`addressMode: 'spread'`), e.g. `'10.0.0.7:50051'` or `'[::1]:50051'`.
+   */
+  readonly address?: string;
   /** ISO time the member last connected (became ready), while it is ready. */
   readonly readySince?: string;
   /** The last connection error grpc-js reported, while the member is not ready. */

@@ -16,6 +16,7 @@ import { didYouMean, oneEditAway, OptionChecker } from './option-checker.js';
 import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
+import { nodeLookup } from './resolve-addresses.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -43,6 +44,9 @@ const KNOWN_OPTIONS = new Set([
   'serviceConfig',
   'defaultDeadlineMs',
   'peakEwma',
+  'addressMode',
+  'resolveIntervalMs',
+  'lookup',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -111,6 +115,22 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
   if (onReadyTimeout !== 'fail' && onReadyTimeout !== 'warn') {
     check.report('onReadyTimeout', onReadyTimeout, "'fail' or 'warn'");
   }
+  const addressMode = options.addressMode ?? POOL_DEFAULTS.addressMode;
+  if (addressMode !== 'spread' && addressMode !== 'channel') {
+    check.report(
+      'addressMode',
+      addressMode,
+      `'spread' or 'channel'${didYouMean(addressMode, ['spread', 'channel'])}`,
+    );
+  }
+  const lookup = options.lookup ?? nodeLookup;
+  if (typeof lookup !== 'function') {
+    check.report(
+      'lookup',
+      lookup,
+      'a function (host) => Promise<{ address }[]>, like dns.promises.lookup(host, { all: true })',
+    );
+  }
   const resolved: ResolvedPoolOptions = {
     name,
     urls,
@@ -153,6 +173,14 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       MAX_TIMER_MS,
     ),
     peakEwma: resolvePeakEwma(check, strategy, options.peakEwma),
+    addressMode,
+    resolveIntervalMs: check.integer(
+      'resolveIntervalMs',
+      options.resolveIntervalMs ?? POOL_DEFAULTS.resolveIntervalMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+    lookup,
   };
   check.finish();
   return Object.freeze(resolved);

@@ -3,7 +3,9 @@ import type { BatchObservableCallback, Meter, Observable } from '@opentelemetry/
 import type { PoolService } from '../pool/pool.service.js';
 import {
   POOL_EVENTS,
+  type AddressesChangedEvent,
   type MemberConnectedEvent,
+  type MemberMovedEvent,
   type MemberReconnectEvent,
   type ScaleEvent,
 } from '../telemetry/pool-events.js';
@@ -80,6 +82,18 @@ export class PoolMetrics {
     );
     this.on<ScaleEvent>(POOL_EVENTS.scaleDone, (event) =>
       scaleOperations.add(1, { pool: event.pool, operation: event.operation }),
+    );
+    const addressChanges = meter.createCounter('grpc_pool.address.changes', {
+      description: 'Resolutions that changed the addresses of a spread target',
+    });
+    const moves = meter.createCounter('grpc_pool.member.moves', {
+      description: 'Members moved to another address of their target',
+    });
+    this.on<AddressesChangedEvent>(POOL_EVENTS.addressesChanged, (event) =>
+      addressChanges.add(1, { pool: event.pool, target: event.target }),
+    );
+    this.on<MemberMovedEvent>(POOL_EVENTS.memberMoved, (event) =>
+      moves.add(1, { pool: event.pool, target: event.target, reason: event.reason }),
     );
     this.on<MemberConnectedEvent>(POOL_EVENTS.memberConnected, (event) =>
       connectTime.record(event.connectMs, { pool: event.pool, target: event.target }),

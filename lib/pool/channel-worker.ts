@@ -20,6 +20,13 @@ export interface ChannelWorkerConfig {
   readonly pool: string;
   readonly id: number;
   readonly target: string;
+  /**
+   * With address spreading: the literal address (`ipv4:…`/`ipv6:…`) the member dials first
+   * instead of `target`, and the channel args that keep `target`'s name as authority and TLS
+   * server name there. Without: the member dials `target` and grpc-js resolves it.
+   */
+  readonly address?: string;
+  readonly addressArgs?: Readonly<ChannelOptions>;
   readonly credentials: ChannelCredentials;
   readonly channelOptions: Readonly<ChannelOptions>;
   /** A member CONNECTING this long gets a fresh channel. */
@@ -60,6 +67,8 @@ export class ChannelWorker {
   lastStateChange = Date.now();
   /** Times the member went from READY to not READY. */
   disconnects = 0;
+  /** The literal address the member dials, when the pool spreads its target (see `moveTo`). */
+  address: string | undefined;
   private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
@@ -77,6 +86,7 @@ export class ChannelWorker {
     readonly config: ChannelWorkerConfig,
     private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
   ) {
+    this.address = config.address;
     this.member = new MemberChannel(
       this.createChannel(),
       config.defaultDeadlineMs,
@@ -95,6 +105,15 @@ export class ChannelWorker {
   /** Starts connecting and following the channel's connectivity. */
   start(): void {
     this.follow(this.member.inner);
+  }
+
+  /**
+   * Points a member that is not READY at another address of its target: a fresh channel
+   * there, at once. (A READY member is moved make-before-break by `AddressSpread` instead.)
+   */
+  moveTo(address: string): void {
+    this.address = address;
+    this.replaceChannel('address-moved');
   }
 
   /**
@@ -119,8 +138,10 @@ export class ChannelWorker {
   private createChannel(): Channel {
     this.generation++;
     this.attempts = new ConnectionAttempts();
-    return new Channel(this.config.target, this.attempts.wrap(this.config.credentials), {
+    const dial = this.address ?? this.config.target;
+    return new Channel(dial, this.attempts.wrap(this.config.credentials), {
       ...this.config.channelOptions,
+      ...(this.address !== undefined && this.config.addressArgs),
       // Distinct args per member and per generation: never share a connection.
       [MEMBER_ID_CHANNEL_ARG]: `${this.config.id}.${this.generation}`,
     });
@@ -233,7 +254,7 @@ export class ChannelWorker {
   }
 
   /** For a channel shut down under us or stuck connecting: a fresh one, same target and args. */
-  private replaceChannel(reason: 'connect-timeout' | 'channel-shutdown'): void {
+  private replaceChannel(reason: ReplaceReason): void {
     if (this.stopped) {
       return;
     }
@@ -250,12 +271,14 @@ export class ChannelWorker {
   }
 
   /** Why calls still queued on a channel the worker replaces end, and what to do. */
-  private replacedDetails(reason: 'connect-timeout' | 'channel-shutdown'): string {
+  private replacedDetails(reason: ReplaceReason): string {
     const { pool, id, target, connectTimeoutMs } = this.config;
     const why =
       reason === 'connect-timeout'
         ? `was still connecting to ${target} after connectTimeoutMs (${connectTimeoutMs} ms)`
-        : `had its channel to ${target} shut down under it`;
+        : reason === 'address-moved'
+          ? `could not connect to an address of ${target} and moved to another`
+          : `had its channel to ${target} shut down under it`;
     return (
       `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; a call ` +
       'queued on the old channel cannot move to the new one. Retry the call, or raise ' +
@@ -290,6 +313,9 @@ export class ChannelWorker {
     call.halfClose();
   }
 }
+
+/** Why a worker gives its member a fresh channel. */
+type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'address-moved';
 
 /**
  * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name

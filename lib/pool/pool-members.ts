@@ -1,4 +1,9 @@
-import { connectivityState as State, status as Status, type ChannelInterface } from '@grpc/grpc-js';
+import {
+  connectivityState as State,
+  status as Status,
+  type ChannelInterface,
+  type ChannelOptions,
+} from '@grpc/grpc-js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberState, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
@@ -8,6 +13,25 @@ import { ChannelWorker } from './channel-worker.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
+import { addressLabel } from '../options/resolve-addresses.js';
+
+/**
+ * Where members dial within their target: the seam `AddressSpread` fills when the pool
+ * resolves a name itself. Without one, members dial their target and grpc-js resolves it.
+ */
+export interface MemberPlacement {
+  /**
+   * The address a new member on `target` dials first; `undefined`: it dials `target`
+   * (grpc-js resolves it); `null`: the name has not resolved yet, the member waits unstarted.
+   */
+  place(target: string): string | null | undefined;
+  /** Channel args for a member of `target` dialling a literal address (authority, TLS name). */
+  addressArgs(target: string): Readonly<ChannelOptions> | undefined;
+  /** Told after every connectivity change of a member. */
+  changed(worker: ChannelWorker): void;
+  /** What the pool knows about `target` beyond its members (a resolver error), for errors. */
+  note(target: string): string | undefined;
+}
 
 /**
  * The workers of one pool: makes them, spreads them over the targets, picks which go on
@@ -22,6 +46,7 @@ export class PoolMembers {
   private readonly drains = new Set<Promise<number>>();
   private nextId = 0;
   private nextWaiting = 0;
+  private placement: MemberPlacement | undefined = undefined;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -40,29 +65,15 @@ export class PoolMembers {
     return this.all;
   }
 
+  /** Sets where new members dial within their target (address spreading). */
+  setPlacement(placement: MemberPlacement): void {
+    this.placement = placement;
+  }
+
   /** Makes and starts `n` workers, each on the target that has the fewest. */
   add(n: number): void {
     for (let i = 0; i < n; i++) {
-      const id = this.nextId++;
-      const target = this.leastUsedTarget();
-      const worker = new ChannelWorker(
-        {
-          pool: this.options.name,
-          id,
-          target,
-          credentials: this.options.credentials,
-          channelOptions: this.options.channelOptions,
-          connectTimeoutMs: this.options.connectTimeoutMs,
-          defaultDeadlineMs: this.options.defaultDeadlineMs,
-          latencyTauMs: this.options.peakEwma?.tauMs,
-          onStateChange: this.onStateChange,
-          reporter: new MemberReporter(this.options.name, id, target, this.logger),
-          successor: this.successor,
-        },
-        this.state,
-      );
-      this.all.push(worker);
-      worker.start();
+      this.create(this.leastUsedTarget(), undefined);
     }
     this.onStateChange();
   }
@@ -72,6 +83,58 @@ export class PoolMembers {
     for (const worker of this.all) {
       yield worker.member.latency;
     }
+  }
+
+  /** Makes and starts one worker on `target` dialling `address` (a make-before-break move). */
+  addAt(target: string, address: string): ChannelWorker {
+    const worker = this.create(target, address);
+    this.onStateChange();
+    return worker;
+  }
+
+  /**
+   * Takes one given worker away and drains it (the old side of a move). Resolves with the
+   * calls cancelled; 0 when the worker is no longer a member (scaled down meanwhile).
+   */
+  removeMember(worker: ChannelWorker, reason: string): Promise<number> {
+    const index = this.all.indexOf(worker);
+    if (index < 0) {
+      return Promise.resolve(0);
+    }
+    this.all.splice(index, 1);
+    this.onStateChange();
+    return this.drain([worker], 'move', reason);
+  }
+
+  private create(target: string, address: string | undefined): ChannelWorker {
+    const id = this.nextId++;
+    const placed = address ?? this.placement?.place(target);
+    const worker: ChannelWorker = new ChannelWorker(
+      {
+        pool: this.options.name,
+        id,
+        target,
+        address: placed ?? undefined,
+        addressArgs: this.placement?.addressArgs(target),
+        credentials: this.options.credentials,
+        channelOptions: this.options.channelOptions,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        defaultDeadlineMs: this.options.defaultDeadlineMs,
+        latencyTauMs: this.options.peakEwma?.tauMs,
+        onStateChange: () => {
+          this.onStateChange();
+          this.placement?.changed(worker);
+        },
+        reporter: new MemberReporter(this.options.name, id, target, this.logger),
+        successor: this.successor,
+      },
+      this.state,
+    );
+    this.all.push(worker);
+    if (placed !== null) {
+      worker.start();
+    }
+    return worker;
   }
 
   /**
@@ -154,6 +217,7 @@ export class PoolMembers {
         disconnects: worker.disconnects,
         lastStateChange: new Date(worker.lastStateChange).toISOString(),
         target: worker.target,
+        ...(worker.address !== undefined && { address: addressLabel(worker.address) }),
         ...(this.draining.has(worker) && { draining: true }),
         ...(worker.member.latency !== undefined && {
           latencyMs: Math.round(worker.member.latency.cost * 1000) / 1000,
@@ -176,6 +240,10 @@ export class PoolMembers {
           own.flatMap((member) => (member.lastError === undefined ? [] : [member.lastError])),
         ),
       ];
+      const note = this.placement?.note(url);
+      if (note !== undefined) {
+        errors.unshift(note);
+      }
       const states = [...new Set(own.map((member) => member.state))].join('/') || 'no member';
       return `${url} (${states}${errors.length > 0 ? `, last error: ${errors.join(' | ')}` : ''})`;
     });

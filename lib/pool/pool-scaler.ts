@@ -48,6 +48,20 @@ export class PoolScaler {
   }
 
   /**
+   * Runs `change` (one step of a member move: an add, or taking the old member away) under
+   * the scale lock, between scale operations. Rejects with PoolClosedError once the pool is
+   * closed, so that nothing is added to a pool being shut down.
+   */
+  exclusive<T>(change: () => T): Promise<T> {
+    return this.lock.runExclusive(() => {
+      if (this.isClosed()) {
+        throw new PoolClosedError(this.pool);
+      }
+      return change();
+    });
+  }
+
+  /**
    * Drains and closes every member at once, without waiting for the running operation: a
    * scale-down under way keeps draining its own members (it started first, so it ends
    * first) and resolves with the size it reached; operations still queued reject with

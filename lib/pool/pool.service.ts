@@ -29,6 +29,7 @@ import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
 import { PoolMembers } from './pool-members.js';
+import { AddressSpread } from './address-spread.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
 const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
@@ -57,6 +58,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   private readonly roster: PoolMembers;
   private readonly scaler: PoolScaler;
+  /** Spreads members over the addresses of host-name targets; none with `addressMode: 'channel'`. */
+  private readonly spread: AddressSpread | undefined;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -101,6 +104,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       options.drainTimeoutMs,
       this.roster,
       () => this.closing !== undefined,
+    );
+    this.spread = AddressSpread.of(
+      options,
+      this.roster,
+      (change) => this.scaler.exclusive(change),
+      this.logger,
     );
     this.connectivity = new PoolConnectivity(() =>
       this.closing ? State.SHUTDOWN : this.roster.connectivity(),
@@ -295,6 +304,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       targets: this.options.urls,
       strategy: this.strategy.name,
     }));
+    await this.spread?.start();
     await this.scaler.start(this.options.size);
     if (!this.closing) {
       this.latencyDecay?.start();
@@ -333,6 +343,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.slots = NO_MEMBERS;
     clearInterval(this.statusTimer);
     this.latencyDecay?.stop();
+    this.spread?.stop();
     this.lifetime.abort();
     this.connectivity.refresh();
     const cancelled = await this.scaler.stop();

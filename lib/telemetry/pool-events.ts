@@ -29,6 +29,12 @@ export const POOL_EVENTS = {
   drainStart: 'nestjs-grpc-pool:drain:start',
   /** {@link DrainEndEvent}: the drained members are closed. */
   drainEnd: 'nestjs-grpc-pool:drain:end',
+  /** {@link AddressesChangedEvent}: a spread target resolved to other addresses than before. */
+  addressesChanged: 'nestjs-grpc-pool:addresses:changed',
+  /** {@link AddressResolveFailedEvent}: resolving a spread target's name failed. */
+  addressResolveFailed: 'nestjs-grpc-pool:addresses:resolve-failed',
+  /** {@link MemberMovedEvent}: a member went to another address of its target. */
+  memberMoved: 'nestjs-grpc-pool:member:moved',
   /** {@link PoolStatusEvent}: the periodic snapshot, every `statusIntervalMs`. */
   status: 'nestjs-grpc-pool:status',
 } as const;
@@ -67,8 +73,11 @@ export interface MemberDisconnectedEvent extends MemberEventBase {
 }
 
 export interface MemberReconnectEvent extends MemberEventBase {
-  /** `'backoff'` (grpc-js retries after its backoff), `'idle'`, `'connect-timeout'` or `'channel-shutdown'` (a fresh channel). */
-  readonly reason: 'backoff' | 'idle' | 'connect-timeout' | 'channel-shutdown';
+  /**
+   * `'backoff'` (grpc-js retries after its backoff), `'idle'`, `'connect-timeout'`,
+   * `'channel-shutdown'` or `'address-moved'` (a fresh channel; the last to another address).
+   */
+  readonly reason: 'backoff' | 'idle' | 'connect-timeout' | 'channel-shutdown' | 'address-moved';
 }
 
 export interface ScaleEvent extends PoolEventBase {
@@ -85,17 +94,51 @@ export interface ScaleEvent extends PoolEventBase {
 }
 
 export interface DrainStartEvent extends PoolEventBase {
-  readonly reason: 'scale-down' | 'shutdown';
+  /** `'move'`: the old member of a make-before-break move to another address. */
+  readonly reason: 'scale-down' | 'shutdown' | 'move';
   readonly members: number;
   /** Calls in flight on the drained members when the drain began. */
   readonly inFlight: number;
 }
 
 export interface DrainEndEvent extends PoolEventBase {
-  readonly reason: 'scale-down' | 'shutdown';
+  /** `'move'`: the old member of a make-before-break move to another address. */
+  readonly reason: 'scale-down' | 'shutdown' | 'move';
   /** Calls still in flight at `drainTimeoutMs`, cancelled. */
   readonly cancelled: number;
   readonly durationMs: number;
+}
+
+export interface AddressesChangedEvent extends PoolEventBase {
+  /** The target as configured, e.g. `'orders.default.svc:50051'`. */
+  readonly target: string;
+  /** Its addresses now, in this process's order, e.g. `['10.0.0.7:50051', '10.0.0.8:50051']`. */
+  readonly addresses: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+export interface AddressResolveFailedEvent extends PoolEventBase {
+  readonly target: string;
+  /** The resolver's error, e.g. `getaddrinfo ENOTFOUND orders.default.svc`. */
+  readonly error: string;
+}
+
+export interface MemberMovedEvent extends MemberEventBase {
+  /** The address it left (`undefined`: it dialled the name through grpc-js). */
+  readonly from: string | undefined;
+  readonly to: string;
+  /**
+   * `'address-down'`: its address refused or failed, it moved at once (it held no slot);
+   * `'rebalance'`: spreading evenly after a resolution, make-before-break when it was READY.
+   */
+  readonly reason: 'address-down' | 'rebalance';
+  /**
+   * For a READY member: a new member (`newMemberId`) connected to `to` and took a slot
+   * before this one was drained. Otherwise the member itself was pointed at `to`.
+   */
+  readonly makeBeforeBreak: boolean;
+  readonly newMemberId?: number;
 }
 
 export interface PoolStatusEvent extends PoolEventBase {
@@ -112,6 +155,9 @@ const channels = {
   scaleDone: diagnostics.channel(POOL_EVENTS.scaleDone),
   drainStart: diagnostics.channel(POOL_EVENTS.drainStart),
   drainEnd: diagnostics.channel(POOL_EVENTS.drainEnd),
+  addressesChanged: diagnostics.channel(POOL_EVENTS.addressesChanged),
+  addressResolveFailed: diagnostics.channel(POOL_EVENTS.addressResolveFailed),
+  memberMoved: diagnostics.channel(POOL_EVENTS.memberMoved),
   status: diagnostics.channel(POOL_EVENTS.status),
 };
 
@@ -125,6 +171,9 @@ interface EventPayloads {
   scaleDone: ScaleEvent;
   drainStart: DrainStartEvent;
   drainEnd: DrainEndEvent;
+  addressesChanged: AddressesChangedEvent;
+  addressResolveFailed: AddressResolveFailedEvent;
+  memberMoved: MemberMovedEvent;
   status: PoolStatusEvent;
 }
 

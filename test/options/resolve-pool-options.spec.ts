@@ -371,6 +371,20 @@ const BAD_INPUTS: BadRow[] = [
   ),
   row('(options)', "'x'", 'x', /^is "x": expected an object with at least \{ url \}$/),
   row('(options)', '[]', [], /^is an array of 0: expected an object with at least \{ url \}$/),
+  // address spreading
+  row(
+    'addressMode',
+    "'sprad'",
+    withUrl({ addressMode: 'sprad' }),
+    /^is "sprad": expected 'spread' or 'channel'; did you mean "spread"\?$/,
+  ),
+  row('resolveIntervalMs', '0', withUrl({ resolveIntervalMs: 0 }), isWhole('0', 1, MAX_TIMER)),
+  row(
+    'lookup',
+    "'8.8.8.8'",
+    withUrl({ lookup: '8.8.8.8' }),
+    /^is "8.8.8.8": expected a function \(host\) => Promise<\{ address \}\[\]>/,
+  ),
 ];
 
 describe('resolvePoolOptions', () => {
@@ -395,6 +409,9 @@ describe('resolvePoolOptions', () => {
       expect([...covered].sort()).toEqual(
         [
           '(options)',
+          'addressMode',
+          'lookup',
+          'resolveIntervalMs',
           'backoff',
           'channelOptions',
           'connectTimeoutMs',

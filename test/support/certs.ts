@@ -11,7 +11,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 export interface TestCertificates {
   /** The CA that signed the server and client certificates. */
   readonly ca: Buffer;
-  /** Server certificate for 127.0.0.1 and localhost (subjectAltName), and its key. */
+  /** Server certificate for 127.0.0.1, localhost and spread.test (subjectAltName), and its key. */
   readonly serverCert: Buffer;
   readonly serverKey: Buffer;
   /** Client certificate for mTLS (extendedKeyUsage clientAuth), and its key. */
@@ -100,6 +100,8 @@ export async function createTestCertificates(): Promise<TestCertificates> {
     new x509.SubjectAlternativeNameExtension([
       { type: 'ip', value: '127.0.0.1' },
       { type: 'dns', value: 'localhost' },
+      // A name for spread tests: its backends sit on 127.0.0.2-4, which the certificate does not name.
+      { type: 'dns', value: 'spread.test' },
     ]),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
   ]);

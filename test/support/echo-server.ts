@@ -29,8 +29,10 @@ export interface EchoReply {
 }
 
 export interface EchoServerOptions {
-  /** Port to bind on 127.0.0.1; 0 (default) picks a free one. */
+  /** Port to bind; 0 (default) picks a free one. */
   port?: number;
+  /** Loopback address to bind (Linux routes all of 127/8 to lo); default 127.0.0.1. */
+  host?: string;
   /** Server-side grpc options, e.g. `grpc.max_concurrent_streams`. */
   serverOptions?: grpc.ServerOptions;
   credentials?: grpc.ServerCredentials;
@@ -52,7 +54,7 @@ export class EchoServer {
   ) {}
 
   get url(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   static async start(options: EchoServerOptions = {}): Promise<EchoServer> {
@@ -67,7 +69,7 @@ export class EchoServer {
     server.addService(EchoClient.service, this.handlers());
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
-        `127.0.0.1:${this.port}`,
+        `${this.options.host ?? '127.0.0.1'}:${this.port}`,
         this.options.credentials ?? grpc.ServerCredentials.createInsecure(),
         (error, bound) => (error ? reject(error) : resolve(bound)),
       ),
@@ -80,6 +82,15 @@ export class EchoServer {
   stop(): void {
     this.server?.forceShutdown();
     this.server = undefined;
+  }
+
+  /** Stops taking connections and lets calls in flight finish, as a rolling restart does. */
+  async shutdownGracefully(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await new Promise<void>((resolve) =>
+      server ? server.tryShutdown(() => resolve()) : resolve(),
+    );
   }
 
   /** Distinct client connections that made calls. */

@@ -1,0 +1,72 @@
+import { connectivityState as State } from '@grpc/grpc-js';
+import type { ChannelWorker } from './channel-worker.js';
+
+/** One member to point at another address. */
+export interface SpreadMove {
+  readonly worker: ChannelWorker;
+  readonly to: string;
+}
+
+/**
+ * The moves that spread `workers` (the members of one target) evenly over `live` (its
+ * addresses that have not failed, in this process's order): each address gets ⌊N/K⌋ or
+ * ⌈N/K⌉ members, the larger shares going to the addresses that already hold the most, so
+ * that as few members move as can. Members that hold no slot move first (they cost no
+ * capacity); READY ones at most ⌈N/K⌉ per plan. With more addresses than members, each
+ * member gets its own, the first ones in this process's order: a random subset per process.
+ */
+export function planMoves(
+  workers: readonly ChannelWorker[],
+  live: readonly string[],
+): SpreadMove[] {
+  if (live.length === 0 || workers.length === 0) {
+    return [];
+  }
+  const on = new Map<string, ChannelWorker[]>(live.map((dial) => [dial, []]));
+  const stray: ChannelWorker[] = [];
+  for (const worker of workers) {
+    const list = worker.address === undefined ? undefined : on.get(worker.address);
+    (list ?? stray).push(worker);
+  }
+  const base = Math.floor(workers.length / live.length);
+  let extra = workers.length % live.length;
+  // Stable sort: equal counts keep this process's order.
+  const byCount = [...live].sort((a, b) => on.get(b)!.length - on.get(a)!.length);
+  const share = new Map<string, number>();
+  for (const dial of byCount) {
+    share.set(dial, base + (extra > 0 ? 1 : 0));
+    if (extra > 0) extra--;
+  }
+  const leaving = [...stray];
+  const wanted: string[] = [];
+  for (const dial of live) {
+    const here = on.get(dial)!;
+    const target = share.get(dial)!;
+    if (here.length > target) {
+      leaving.push(...[...here].sort(leaveFirst).slice(0, here.length - target));
+    }
+    for (let i = here.length; i < target; i++) {
+      wanted.push(dial);
+    }
+  }
+  leaving.sort(leaveFirst);
+  let servingBudget = Math.ceil(workers.length / live.length);
+  const moves: SpreadMove[] = [];
+  for (const worker of leaving) {
+    if (wanted.length === 0) break;
+    if (worker.state === State.READY) {
+      if (servingBudget === 0) break;
+      servingBudget--;
+    }
+    moves.push({ worker, to: wanted.shift()! });
+  }
+  return moves;
+}
+
+/** Members holding no slot first, then those with the fewest calls in flight. */
+function leaveFirst(a: ChannelWorker, b: ChannelWorker): number {
+  return (
+    Number(a.state === State.READY) - Number(b.state === State.READY) ||
+    a.member.inFlight - b.member.inFlight
+  );
+}
