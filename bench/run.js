@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,step,renewal,reset]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchPlan, STRATEGIES } from './plan.js';
+import { benchPlan, RESET_ARMS, STRATEGIES } from './plan.js';
 import { describeMachine, machineLine } from './support/machine.js';
 import { writeReport } from './support/report.js';
 
@@ -65,6 +65,14 @@ async function main() {
     if (wanted(scenario)) {
       results[scenario] = await runJob('./calls.js', { scenario, plan: plan[scenario] });
     }
+  }
+  if (wanted('step')) results.step = await runJob('./step.js', { plan: plan.step });
+  if (wanted('renewal')) results.renewal = await runJob('./renewal.js', { plan: plan.renewal });
+  if (wanted('reset')) {
+    // One process per arm, so no arm inherits another's grpc-js state or event-loop debt.
+    const arms = [];
+    for (const arm of RESET_ARMS) arms.push(await runJob('./reset.js', { arm, plan: plan.reset }));
+    results.reset = { plan: plan.reset, arms };
   }
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
