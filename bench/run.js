@@ -3,9 +3,11 @@
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
+ * Every run first saves its raw results to `<results>/last-run.tmp`; `--report=<that file>`
+ * writes the report again from them without measuring anything.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchPlan, RESET_ARMS, STRATEGIES } from './plan.js';
 import { describeMachine, machineLine } from './support/machine.js';
@@ -18,6 +20,7 @@ const only = args
   ?.slice('--only='.length)
   .split(',');
 const wanted = (part) => !only || only.includes(part);
+const reportFrom = args.find((arg) => arg.startsWith('--report='))?.slice('--report='.length);
 const plan = benchPlan(quick);
 const outDir = fileURLToPath(new URL(quick ? './results/quick/' : './results/', import.meta.url));
 
@@ -41,6 +44,11 @@ function runJob(file, config, execArgv = []) {
 }
 
 async function main() {
+  if (reportFrom) {
+    const results = JSON.parse(readFileSync(reportFrom, 'utf8'));
+    console.log(writeReport(results, outDir).join('\n'));
+    return;
+  }
   const started = Date.now();
   const machine = describeMachine();
   console.log(`nestjs-grpc-pool benchmarks${quick ? ' (--quick)' : ''}`);
@@ -77,6 +85,7 @@ async function main() {
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });
+  writeFileSync(new URL('last-run.tmp', `file://${outDir}`), JSON.stringify(results));
   const lines = writeReport(results, outDir);
   console.log(`\n${lines.join('\n')}`);
   writeFileSync(new URL('summary.txt', `file://${outDir}`), `${lines.join('\n')}\n`);
