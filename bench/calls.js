@@ -43,14 +43,17 @@ async function scenarioA(server) {
  */
 async function scenarioB(server) {
   const app = await startPools([
-    { name: 'fixed', strategy: 'round-robin', size: plan.size, url: server.url },
+    ...poolSpecs(['round-robin', 'least-loaded'], plan.size, server.url),
     { name: 'issue3', strategy: 'round-robin', size: plan.issue3Size, url: server.url },
   ]);
   const arms = [
     plainClientArm(server.url),
     nestProxyArm(server.url),
     grpcGcpArm(server.url, plan.size),
-    poolClientArm(app.pool('fixed'), app.state('fixed'), 'round-robin'),
+    poolClientArm(app.pool('round-robin'), app.state('round-robin'), 'round-robin'),
+    // Round-robin starts as many calls on every member whatever its backlog; least-loaded
+    // sends each call to the member with the fewest in flight, as grpc-gcp does.
+    poolClientArm(app.pool('least-loaded'), app.state('least-loaded'), 'least-loaded'),
     poolServiceArm(app.pool('issue3'), app.state('issue3'), `-x${plan.issue3Size}`),
   ];
   return { app, arms };

@@ -73,6 +73,14 @@ export function renewalTable(renewal) {
   ];
 }
 
+/** `100/s, 26.1 s in: INTERNAL`: where the first call that should succeed failed, and how. */
+function firstFailure(cells) {
+  const cell = cells.find((c) => c.firstFailure);
+  if (!cell) return '–';
+  const [, at, code] = /^([\d.]+ s): \d+ (\w+)/.exec(cell.firstFailure) ?? [];
+  return at ? `${cell.rate}/s, ${at} in: ${code}` : `${cell.rate}/s: ${cell.firstFailure}`;
+}
+
 export function resetTable(reset) {
   if (!reset) return [];
   const { plan } = reset;
@@ -83,7 +91,7 @@ export function resetTable(reset) {
     `Per rate, ${plan.cellMs / 1000} s on fresh connections: N calls/s with a ${plan.expiring.deadlineMs} ms deadline on a ${plan.expiring.request.delayMs} ms handler, plus ${plan.steady.perSecond} calls/s of ${plan.steady.request.delayMs} ms that should succeed. Failed calls per minute among those:`,
     '',
     ...table(
-      ['arm', ...plan.rates.map((r) => `${r}/s`), 'first failure'],
+      ['arm', ...plan.rates.map((r) => `${r}/s`), 'first failure (all in reset-storm.json)'],
       reset.arms.map((a) =>
         a.unavailable
           ? [a.label, why(a), ...plan.rates.slice(1).map(() => ''), '']
@@ -93,9 +101,7 @@ export function resetTable(reset) {
                 (c) =>
                   `${c.failedPerMinute} (${c.failed} of ${int(c.steadySent)}, ${percent(c.failed / c.steadySent)})`,
               ),
-              a.cells.find((c) => c.firstFailure)
-                ? `${a.cells.find((c) => c.firstFailure).rate}/s, ${a.cells.find((c) => c.firstFailure).firstFailure.slice(0, 90)}`
-                : '–',
+              firstFailure(a.cells),
             ],
       ),
     ),
