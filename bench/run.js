@@ -1,13 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread,step,renewal,reset]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
+ * Every run first saves its raw results to `<results>/last-run.tmp`; `--report=<that file>`
+ * writes the report again from them without measuring anything.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchPlan, STRATEGIES } from './plan.js';
+import { benchPlan, RESET_ARMS, STRATEGIES } from './plan.js';
 import { describeMachine, machineLine } from './support/machine.js';
 import { writeReport } from './support/report.js';
 import { skewReport } from './support/skew-report.js';
@@ -19,6 +21,7 @@ const only = args
   ?.slice('--only='.length)
   .split(',');
 const wanted = (part) => !only || only.includes(part);
+const reportFrom = args.find((arg) => arg.startsWith('--report='))?.slice('--report='.length);
 const plan = benchPlan(quick);
 const outDir = fileURLToPath(new URL(quick ? './results/quick/' : './results/', import.meta.url));
 
@@ -42,6 +45,11 @@ function runJob(file, config, execArgv = []) {
 }
 
 async function main() {
+  if (reportFrom) {
+    const results = JSON.parse(readFileSync(reportFrom, 'utf8'));
+    console.log(writeReport(results, outDir).join('\n'));
+    return;
+  }
   const started = Date.now();
   const machine = describeMachine();
   console.log(`nestjs-grpc-pool benchmarks${quick ? ' (--quick)' : ''}`);
@@ -71,11 +79,19 @@ async function main() {
   if (wanted('spread')) {
     results.spread = await runJob('./spread.bench.js', {});
     console.log(`spread: ${JSON.stringify(results.spread)}`);
-    if (only?.length === 1) return;
+  }
+  if (wanted('step')) results.step = await runJob('./step.js', { plan: plan.step });
+  if (wanted('renewal')) results.renewal = await runJob('./renewal.js', { plan: plan.renewal });
+  if (wanted('reset')) {
+    // One process per arm, so no arm inherits another's grpc-js state or event-loop debt.
+    const arms = [];
+    for (const arm of RESET_ARMS) arms.push(await runJob('./reset.js', { arm, plan: plan.reset }));
+    results.reset = { plan: plan.reset, arms };
   }
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });
+  writeFileSync(new URL('last-run.tmp', `file://${outDir}`), JSON.stringify(results));
   const lines = [...writeReport(results, outDir), ...skewReport(results, outDir)];
   console.log(`\n${lines.join('\n')}`);
   writeFileSync(new URL('summary.txt', `file://${outDir}`), `${lines.join('\n')}\n`);

@@ -1,7 +1,9 @@
 /**
  * The ways of making a unary call that the real-call scenarios compare. Every arm is
- * `{ name, label, call(request, done), ready(): Promise<void>, close() }`; `done(error)` is
- * called once per call.
+ * `{ name, label, call(request, done, options?), ready(): Promise<void>, close() }`;
+ * `done(error)` is called once per call; `options` are grpc-js call options (e.g.
+ * `{ deadline }`), left out on the plain path so the scenarios without them pay nothing.
+ * Arms over a pool of connections also tell `members()`: how many connections they hold now.
  */
 import grpc from '@grpc/grpc-js';
 import grpcGcp from 'grpc-gcp';
@@ -23,7 +25,8 @@ export function plainClientArm(url) {
   return {
     name: 'grpc-js',
     label: '1 grpc-js client',
-    call: (request, done) => client.Unary(request, done),
+    call: (request, done, options) =>
+      options ? client.Unary(request, options, done) : client.Unary(request, done),
     ready: () => clientReady(client),
     close: () => client.close(),
   };
@@ -36,7 +39,12 @@ export function nestProxyArm(url) {
   return {
     name: 'nest-proxy',
     label: 'Nest ClientGrpcProxy',
-    call: (request, done) => echo.Unary(request).subscribe({ error: done, complete: done }),
+    // Nest passes its arguments on to the grpc-js method: (request, options) works as is.
+    call: (request, done, options) =>
+      (options ? echo.Unary(request, options) : echo.Unary(request)).subscribe({
+        error: done,
+        complete: done,
+      }),
     ready: () => clientReady(proxy.getClientByServiceName('Echo')),
     close: () => proxy.close(),
   };
@@ -87,22 +95,27 @@ export function grpcGcpArm(url, maxSize) {
   return {
     name: 'grpc-gcp',
     label: `grpc-gcp pool, max ${maxSize}`,
-    call: (request, done) => client.Unary(request, done),
+    call: (request, done, options) =>
+      options ? client.Unary(request, options, done) : client.Unary(request, done),
     // grpc-gcp opens channels on demand; the warm-up round grows it to what the load needs.
     ready: () => Promise.resolve(),
     close: () => client.close(),
+    // grpc-gcp has no public count; its channel factory keeps one ref per channel it opened.
+    members: () => client.getChannel().channelRefs?.length ?? NaN,
   };
 }
 
 /** Arm 5: this pool, through `pool.getClient(EchoClient)` (a grpc-js client on `pool.channel`). */
-export function poolClientArm(pool, state, strategy) {
+export function poolClientArm(pool, state, strategy, { name, label } = {}) {
   const client = pool.getClient(EchoClient);
   const size = pool.status().size;
   return {
-    name: `pool-${strategy}`,
-    label: `pool ×${size} ${strategy}`,
+    name: name ?? `pool-${strategy}`,
+    label: label ?? `pool ×${size} ${strategy}`,
     pool: true,
-    call: (request, done) => client.Unary(request, done),
+    call: (request, done, options) =>
+      options ? client.Unary(request, options, done) : client.Unary(request, done),
+    members: () => pool.status().size,
     ready: () => waitAllSlots(pool, state),
     close: () => {},
     counters: () => callsByTarget(pool),
@@ -117,7 +130,12 @@ export function poolServiceArm(pool, state, suffix = '') {
     name: `pool-getService${suffix}`,
     label: `pool ×${size} getService()`,
     pool: true,
-    call: (request, done) => echo.Unary(request).subscribe({ error: done, complete: done }),
+    call: (request, done, options) =>
+      (options ? echo.Unary(request, options) : echo.Unary(request)).subscribe({
+        error: done,
+        complete: done,
+      }),
+    members: () => pool.status().size,
     ready: () => waitAllSlots(pool, state),
     close: () => {},
     counters: () => callsByTarget(pool),

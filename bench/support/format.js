@@ -8,6 +8,8 @@ export const ratio = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}x`
 /** `+12` / `-3`: a difference with its sign. */
 export const signed = (value, digits = 0) =>
   `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(digits)}`;
+/** CPU time over wall time: `0.23 core`. */
+export const cores = (value) => (Number.isFinite(value) ? `${value.toFixed(2)} core` : '–');
 export const percent = (value) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : '–');
 
 /** A GitHub-flavoured markdown table. */

@@ -5,6 +5,10 @@
  * A round: start `inFlight` calls, let them run `rampMs` (not recorded), record `measureMs`
  * (calls that finish inside the window: throughput, latency, client and server CPU), then
  * stop issuing and wait for the calls in flight to finish. Every loop is bounded in time.
+ * Each round also reports how busy the machine was, so a scenario can show its bottleneck:
+ * the client's event-loop utilisation (ELU) and CPU, and the server processes' CPU, each as
+ * a share of one core over the window. An arm may observe its own window with
+ * `measureStart()` / `measureEnd()`; what `measureEnd()` returns is summed over the rounds.
  */
 import * as hdr from 'hdr-histogram-js';
 import { median, round } from './stats.js';
@@ -64,6 +68,9 @@ function runRound(arm, plan, servers, histogram) {
     let windowEnd = 0;
     let cpuStart;
     let cpuUsed;
+    let eluStart;
+    let elu;
+    let extra;
     let serverCpuStart = [];
     let serverCpuEnd = [];
     let countersStart;
@@ -97,8 +104,10 @@ function runRound(arm, plan, servers, histogram) {
       if (phase !== 'ramp') return;
       phase = 'measure';
       countersStart = arm.counters?.();
+      arm.measureStart?.();
       serverCpuStart = servers.map((server) => server.cpu());
       cpuStart = process.cpuUsage();
+      eluStart = performance.eventLoopUtilization();
       windowStart = performance.now();
       setTimeout(stop, measureMs);
     };
@@ -108,8 +117,10 @@ function runRound(arm, plan, servers, histogram) {
       if (phase === 'measure') {
         windowEnd = performance.now();
         cpuUsed = process.cpuUsage(cpuStart);
+        elu = performance.eventLoopUtilization(eluStart).utilization;
         serverCpuEnd = servers.map((server) => server.cpu());
         countersEnd = arm.counters?.();
+        extra = arm.measureEnd?.();
       }
       phase = 'stop';
       drainTimer = setTimeout(finish, DRAIN_TIMEOUT_MS);
@@ -134,6 +145,10 @@ function runRound(arm, plan, servers, histogram) {
         stuck: active,
         clientCpuUsPerCall: (cpuUsed.user + cpuUsed.system) / completed,
         serverCpuUsPerCall: serverCpu / completed,
+        clientElu: elu,
+        clientCpuCores: (cpuUsed.user + cpuUsed.system) / (seconds * 1e6),
+        serverCpuCores: serverCpu / (seconds * 1e6),
+        extra,
         callsByTarget: countersEnd && diffCounters(countersStart, countersEnd),
       });
     }
@@ -162,6 +177,12 @@ function summarize(arm, { histogram, rounds }) {
     }
   }
   const errors = rounds.reduce((sum, r) => sum + r.errors, 0);
+  const extra = {};
+  for (const r of rounds) {
+    for (const [key, value] of Object.entries(r.extra ?? {})) {
+      extra[key] = (extra[key] ?? 0) + value;
+    }
+  }
   return {
     name: arm.name,
     label: arm.label,
@@ -177,6 +198,10 @@ function summarize(arm, { histogram, rounds }) {
     meanMs: round(histogram.mean / 1000),
     clientCpuUsPerCall: round(median(rounds.map((r) => r.clientCpuUsPerCall))),
     serverCpuUsPerCall: round(median(rounds.map((r) => r.serverCpuUsPerCall))),
+    clientElu: round(median(rounds.map((r) => r.clientElu))),
+    clientCpuCores: round(median(rounds.map((r) => r.clientCpuCores))),
+    serverCpuCores: round(median(rounds.map((r) => r.serverCpuCores))),
+    ...(Object.keys(extra).length > 0 && { extra }),
     errors,
     ...(errors > 0 && { firstError: rounds.find((r) => r.firstError)?.firstError }),
     stuck: Math.max(...rounds.map((r) => r.stuck)),

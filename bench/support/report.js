@@ -5,10 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STRATEGIES } from '../plan.js';
+import { chartRenewal, chartReset, chartStep } from './charts-adaptive.js';
 import { chartA, chartB, chartC, chartD, chartHot } from './charts.js';
-import { bytes, int, ms, ns, percent, ratio, signed, table } from './format.js';
+import { bytes, cores, int, ms, ns, percent, ratio, signed, table } from './format.js';
 import { arm, checkGoals, pickRows } from './goals.js';
 import { machineLine } from './machine.js';
+import { renewalTable, resetTable, stepTable } from './report-adaptive.js';
 
 const FILES = {
   hot: 'hot-path',
@@ -16,8 +18,21 @@ const FILES = {
   b: 'scenario-b',
   c: 'scenario-c',
   d: 'scenario-d',
+  step: 'step-load',
+  renewal: 'renewal',
+  reset: 'reset-storm',
 };
-const CHARTS = { hot: chartHot, a: chartA, b: chartB, c: chartC, d: chartD };
+const CHARTS = {
+  hot: chartHot,
+  a: chartA,
+  b: chartB,
+  c: chartC,
+  d: chartD,
+  step: chartStep,
+  renewal: chartRenewal,
+  reset: chartReset,
+};
+const metText = (g) => (g.met === null ? 'not run' : g.met ? 'yes' : `**no**: ${g.miss}`);
 
 export function writeReport(results, outDir) {
   const machine = machineLine(results.machine);
@@ -42,12 +57,15 @@ export function writeReport(results, outDir) {
     ...callTables(results.b, 'grpc-js', 'vs arm 1'),
     ...scenarioCTable(results.c),
     ...scenarioDTable(results.d),
+    ...stepTable(results.step),
+    ...renewalTable(results.renewal),
+    ...resetTable(results.reset),
     '',
     '## Goals',
     '',
     ...table(
       ['goal', 'figure', 'met'],
-      goals.map((g) => [g.goal, g.figure, g.met ? 'yes' : `**no**: ${g.miss}`]),
+      goals.map((g) => [g.goal, g.figure, metText(g)]),
     ),
   ];
   write('summary.md', `${lines.join('\n')}\n`);
@@ -103,6 +121,9 @@ function callTables(scenario, baseline, baselineLabel) {
           'p99',
           'client CPU/call',
           'server CPU/call',
+          'client ELU',
+          'client CPU',
+          'server CPU',
           'errors',
         ],
         level.arms.map((a) => [
@@ -113,6 +134,9 @@ function callTables(scenario, baseline, baselineLabel) {
           ms(a.p99Ms),
           `${int(a.clientCpuUsPerCall)} µs`,
           `${int(a.serverCpuUsPerCall)} µs`,
+          percent(a.clientElu),
+          cores(a.clientCpuCores),
+          cores(a.serverCpuCores),
           String(a.errors + a.stuck),
         ]),
       ),

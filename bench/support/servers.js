@@ -6,7 +6,7 @@ const SERVER_MAIN = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 /**
  * Forks an echo server process on 127.0.0.1 and resolves once it listens.
  *
- * @param {{ maxConcurrentStreams?: number, slowdown?: number }} options
+ * @param {{ maxConcurrentStreams?: number, slowdown?: number, channelArgs?: object }} options
  * @returns {Promise<{ url: string, cpu(): Promise<number>, setSlowdown(n: number): void, stop(): void }>}
  *   `cpu()` is the server process's user+system CPU time so far, in µs.
  */
