@@ -29,13 +29,17 @@ export {
 } from './errors/pool.errors.js';
 export type {
   GrpcPoolBackoffOptions,
+  GrpcPoolHealthProbeOptions,
   GrpcPoolKeepaliveOptions,
+  GrpcPoolOutlierEjectionOptions,
   GrpcPoolModuleExtras,
   GrpcPoolOptions,
   PoolProtoOptions,
   ResolvedPoolOptions,
 } from './interfaces/grpc-pool-options.interface.js';
 export type {
+  MemberOutInfo,
+  MemberOutReason,
   MemberState,
   PoolStatus,
   PoolMemberInfo,
@@ -53,6 +57,10 @@ export {
   POOL_EVENTS,
   type DrainEndEvent,
   type DrainStartEvent,
+  type HealthCheckOffEvent,
+  type MemberBackEvent,
+  type MemberHealthEvent,
+  type MemberOutEvent,
   type MemberConnectedEvent,
   type MemberConnectionFailedEvent,
   type MemberDisconnectedEvent,

@@ -14,6 +14,7 @@ import { didYouMean, oneEditAway, OptionChecker } from './option-checker.js';
 import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
+import { resolveHealthCheck, resolveOutlierEjection } from './resolve-health-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -40,6 +41,8 @@ const KNOWN_OPTIONS = new Set([
   'interceptors',
   'serviceConfig',
   'defaultDeadlineMs',
+  'healthCheck',
+  'outlierEjection',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -149,6 +152,8 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       0,
       MAX_TIMER_MS,
     ),
+    healthCheck: resolveHealthCheck(check, options.healthCheck),
+    outlierEjection: resolveOutlierEjection(check, options.outlierEjection),
   };
   check.finish();
   return Object.freeze(resolved);

@@ -12,6 +12,7 @@ import { ConnectionAttempts } from './connection-attempts.js';
 import type { MemberReporter } from './member-reporter.js';
 import type { MemberReconnectEvent } from '../telemetry/pool-events.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
+import type { MemberOut } from '../health-check/member-outs.js';
 
 /** What a worker needs to keep its member connected. */
 export interface ChannelWorkerConfig {
@@ -57,6 +58,8 @@ export class ChannelWorker {
   lastStateChange = Date.now();
   /** Times the member went from READY to not READY. */
   disconnects = 0;
+  /** Set while health checking or ejection holds the member out of the slot table (see `setOut`). */
+  out: MemberOut | undefined = undefined;
   private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
@@ -107,6 +110,29 @@ export class ChannelWorker {
     this.attempts.abort();
     this.enter(State.SHUTDOWN);
     return { cancelled };
+  }
+
+  /**
+   * Holds the member out of the slot table while its connection stays up (`out` set), or
+   * lets it back in (`undefined`; it takes a slot again if READY). Health checking and
+   * outlier ejection decide; the worker only keeps READY from slotting a member held out.
+   */
+  setOut(out: MemberOut | undefined): void {
+    const wasOut = this.out !== undefined;
+    this.out = out;
+    if (this.stopped || wasOut === (out !== undefined)) {
+      return;
+    }
+    if (out !== undefined) {
+      void this.slots.unregister(this);
+    } else if (this.state === State.READY) {
+      void this.slots.register(this, this.member);
+    }
+  }
+
+  /** Gives the member a fresh channel (its health probes kept failing on this one). */
+  renewChannel(): void {
+    this.replaceChannel('unhealthy');
   }
 
   private createChannel(): Channel {
@@ -181,7 +207,9 @@ export class ChannelWorker {
       this.inOutage = false;
       // Readiness is published once the slot is taken (PoolStateService tells the pool),
       // so that whoever hears READY can pick this member at once.
-      void this.slots.register(this, this.member);
+      if (this.out === undefined) {
+        void this.slots.register(this, this.member);
+      }
       this.config.reporter.connected(now - this.connectingSince);
     } else if (previous === State.READY) {
       const upMs = now - (this.readySince ?? now);
@@ -226,7 +254,7 @@ export class ChannelWorker {
   }
 
   /** For a channel shut down under us or stuck connecting: a fresh one, same target and args. */
-  private replaceChannel(reason: 'connect-timeout' | 'channel-shutdown'): void {
+  private replaceChannel(reason: ReplaceReason): void {
     if (this.stopped) {
       return;
     }
@@ -243,12 +271,14 @@ export class ChannelWorker {
   }
 
   /** Why calls still queued on a channel the worker replaces end, and what to do. */
-  private replacedDetails(reason: 'connect-timeout' | 'channel-shutdown'): string {
+  private replacedDetails(reason: ReplaceReason): string {
     const { pool, id, target, connectTimeoutMs } = this.config;
     const why =
       reason === 'connect-timeout'
         ? `was still connecting to ${target} after connectTimeoutMs (${connectTimeoutMs} ms)`
-        : `had its channel to ${target} shut down under it`;
+        : reason === 'unhealthy'
+          ? `kept failing its health probes to ${target}`
+          : `had its channel to ${target} shut down under it`;
     return (
       `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; a call ` +
       'queued on the old channel cannot move to the new one. Retry the call, or raise ' +
@@ -283,6 +313,9 @@ export class ChannelWorker {
     call.halfClose();
   }
 }
+
+/** Why a worker gives its member a fresh channel. */
+type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'unhealthy';
 
 /**
  * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name

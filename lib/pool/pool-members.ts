@@ -7,6 +7,7 @@ import { ChannelWorker } from './channel-worker.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
+import { describeOut } from '../health-check/member-outs.js';
 
 /**
  * The workers of one pool: makes them, spreads them over the targets, picks which go on
@@ -150,6 +151,7 @@ export class PoolMembers {
           readySince: new Date(worker.readySince).toISOString(),
         }),
         ...(worker.lastError !== undefined && { lastError: worker.lastError }),
+        ...(worker.out !== undefined && { out: describeOut(worker.out) }),
       };
     });
   }

@@ -28,6 +28,7 @@ import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
 import { PoolMembers } from './pool-members.js';
+import { MemberHealth } from '../health-check/member-health.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
 const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
@@ -56,6 +57,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   private readonly roster: PoolMembers;
   private readonly scaler: PoolScaler;
+  /** Health checking and outlier ejection, when the options turn either on. */
+  private readonly health: MemberHealth | undefined;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -87,10 +90,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.roster = new PoolMembers(
       options,
       state,
-      () => this.connectivity.refresh(),
+      () => {
+        this.connectivity.refresh();
+        this.health?.sync();
+      },
       this.logger,
       () => this.channel,
     );
+    this.health = MemberHealth.create(options, () => this.roster.list(), this.logger);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
     this.scaler = new PoolScaler(
@@ -281,6 +288,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
   async onModuleInit(): Promise<void> {
     await this.clients.load();
+    await this.health?.start();
     publish('init', () => ({
       pool: this.name,
       size: this.options.size,
@@ -321,6 +329,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
     clearInterval(this.statusTimer);
+    this.health?.stop();
     this.lifetime.abort();
     this.connectivity.refresh();
     const cancelled = await this.scaler.stop();
