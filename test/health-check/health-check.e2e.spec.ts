@@ -197,10 +197,23 @@ describe('health checking (grpc.health.v1 over each member own connection)', () 
     const members = pool.members();
     expect(members.filter((m) => m.out !== undefined)).toHaveLength(2);
     expect(members.find((m) => m.target === healthy.url)?.out).toBeUndefined();
-    // Members out for failed probes get fresh channels, one per interval at most.
-    const renewals = events.of(POOL_EVENTS.memberReconnect).filter((e) => e.reason === 'unhealthy');
-    expect(renewals.length).toBeGreaterThanOrEqual(1);
-    await waitFor(() => pool.status().ready === 2, 'two members still in rotation');
+    // Members out for failed probes get fresh channels; READY again, they stay out of rotation.
+    const renewed = () =>
+      events.of(POOL_EVENTS.memberReconnect).filter((e) => e.reason === 'unhealthy');
+    await waitFor(() => renewed().length >= 1, 'a fresh channel for a member out', 30_000);
+    const renewedId = renewed()[0].memberId;
+    await waitFor(
+      () =>
+        events.of(POOL_EVENTS.memberConnected).filter((e) => e.memberId === renewedId).length >= 2,
+      'the renewed member connected again',
+      30_000,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pool.members().find((m) => m.id === renewedId)).toMatchObject({
+      slot: null,
+      out: { reason: 'probe-failures' },
+    });
+    expect(pool.status().ready).toBe(2);
   }, 40_000);
 
   it('UNIMPLEMENTED (a server without a health service) switches probing off for the pool with one warning', async () => {
