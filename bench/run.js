@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,health]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -66,6 +66,8 @@ async function main() {
       results[scenario] = await runJob('./calls.js', { scenario, plan: plan[scenario] });
     }
   }
+  // Health writes its own health.json and prints its lines (bench/health.js).
+  if (wanted('health')) await runJob('./health.js', { plan: plan.health, outDir });
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });
