@@ -173,10 +173,15 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (this.closing) {
       return `gRPC pool "${this.name}" is closed; no call can be made on it`;
     }
-    return (
-      this.roster.waitingMember() ??
-      `gRPC pool "${this.name}" has not started; call it after the module initializes`
-    );
+    const waiting = this.roster.waitingMember();
+    if (waiting !== undefined) {
+      return waiting;
+    }
+    const out = this.roster.outReasons();
+    return out.length > 0
+      ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
+          "retry later, or check the servers' health service"
+      : `gRPC pool "${this.name}" has not started; call it after the module initializes`;
   }
 
   /**

@@ -161,6 +161,15 @@ describe('health checking (grpc.health.v1 over each member own connection)', () 
       }),
     });
 
+    // pool.channel does not send the call to a member the server turned away.
+    await expect(unary(pool.channel, { message: 'x' })).rejects.toMatchObject({
+      code: 14,
+      details: expect.stringMatching(
+        /^gRPC pool "health": every connected member is out of rotation \(SERVICE_UNKNOWN\)/,
+      ),
+    });
+    expect(pool.status().callsStarted).toBe(0);
+
     health.setStatus('hero.Missing', 'SERVING');
     await waitFor(() => pool.status().ready === 3, 'every member back once the service serves');
   });
