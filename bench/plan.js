@@ -139,6 +139,16 @@ export function benchPlan(quick) {
       recoveryShare: 0.4,
       recoveryBoundMs: 60_000,
     },
+    health: {
+      // One of three backends NOT_SERVING under load, then SERVING again (bench/health.js).
+      size: 6,
+      inFlight: 30,
+      delayMs: 5,
+      intervalMs: 1_000,
+      timeoutMs: 500,
+      phaseMs: choose(3_000, 1_000),
+      maxCalls: 2_000_000,
+    },
     d: {
       title: 'Scenario (d): pool start-up, module init to all members ready',
       sizes: [1, 8, 32],

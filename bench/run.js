@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread,step,renewal,reset]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread,step,renewal,reset,health]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -88,6 +88,8 @@ async function main() {
     for (const arm of RESET_ARMS) arms.push(await runJob('./reset.js', { arm, plan: plan.reset }));
     results.reset = { plan: plan.reset, arms };
   }
+  // Health writes its own health.json and prints its lines (bench/health.js).
+  if (wanted('health')) await runJob('./health.js', { plan: plan.health, outDir });
   results.machine.loadAverageAtEnd = describeMachine().loadAverage;
   results.machine.durationS = Math.round((Date.now() - started) / 1000);
   mkdirSync(outDir, { recursive: true });

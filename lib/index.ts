@@ -29,7 +29,9 @@ export {
 } from './errors/pool.errors.js';
 export type {
   GrpcPoolBackoffOptions,
+  GrpcPoolHealthProbeOptions,
   GrpcPoolKeepaliveOptions,
+  GrpcPoolOutlierEjectionOptions,
   GrpcPoolModuleExtras,
   GrpcPoolOptions,
   PoolProtoOptions,
@@ -37,6 +39,8 @@ export type {
 } from './interfaces/grpc-pool-options.interface.js';
 export type { AddressLookup, LookupAddress } from './options/resolve-addresses.js';
 export type {
+  MemberOutInfo,
+  MemberOutReason,
   MemberState,
   PoolStatus,
   PoolMemberInfo,
@@ -54,6 +58,10 @@ export {
   POOL_EVENTS,
   type DrainEndEvent,
   type DrainStartEvent,
+  type HealthCheckOffEvent,
+  type MemberBackEvent,
+  type MemberHealthEvent,
+  type MemberOutEvent,
   type MemberConnectedEvent,
   type MemberConnectionFailedEvent,
   type MemberDisconnectedEvent,

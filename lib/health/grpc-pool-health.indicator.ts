@@ -35,7 +35,9 @@ export interface GrpcPoolHealthCheckOptions {
 /**
  * Terminus readiness of a pool: `up` when at least `minReady` members are ready,
  * `degraded` (still HTTP 200) when some but fewer are, `down` when none is or the pool is
- * closing. Details carry counts and the strategy, never credentials or targets' secrets.
+ * closing. Details carry counts and the strategy, and `out` (member, reason, since, until)
+ * for members that health checking or outlier ejection holds out of rotation; never
+ * credentials or targets' secrets.
  *
  * @example
  * @Get('health') @HealthCheck()
@@ -64,6 +66,10 @@ export class GrpcPoolHealthIndicator {
     }
     const status = pool.status();
     const minReady = options.minReady ?? status.minReady;
+    // Members held out of rotation while connected (health checking, outlier ejection): why.
+    const out = status.members.flatMap((member) =>
+      member.out === undefined ? [] : [{ member: member.id, ...member.out }],
+    );
     const details = {
       pool: status.name,
       ready: status.ready,
@@ -71,12 +77,17 @@ export class GrpcPoolHealthIndicator {
       minReady,
       strategy: status.strategy,
       ...addressDetails(status.members),
+      ...(out.length > 0 && { out }),
     };
     if (status.closed) {
       return indicator.down({ ...details, message: 'pool is closing' });
     }
     if (status.ready === 0) {
-      return indicator.down({ ...details, message: 'no member is connected' });
+      const message =
+        out.length > 0
+          ? `no member is in rotation: ${[...new Set(out.map((entry) => entry.reason))].join(', ')}`
+          : 'no member is connected';
+      return indicator.down({ ...details, message });
     }
     return status.ready < minReady ? indicator.degraded(details) : indicator.up(details);
   }

@@ -28,6 +28,26 @@ export interface GrpcPoolBackoffOptions {
   maxMs?: number;
 }
 
+/** Active health checking of every member over its own connection (`grpc.health.v1`). */
+export interface GrpcPoolHealthProbeOptions {
+  /** The service name asked about; `''` (the default) asks about the server as a whole. */
+  service?: string;
+  /** How often a member is probed with `Check`, or a broken `Watch` is opened again (ms). Default 5,000. */
+  intervalMs?: number;
+  /** A probe (or a `Watch`'s first answer) slower than this counts as failed (ms). Default 1,000. */
+  timeoutMs?: number;
+}
+
+/** Passive outlier ejection: members whose calls keep failing are taken out for a while. */
+export interface GrpcPoolOutlierEjectionOptions {
+  /** Calls in a row ending UNAVAILABLE, INTERNAL or UNKNOWN that eject a member. Default 5. */
+  consecutiveFailures?: number;
+  /** First ejection's length (ms); each next one doubles. Default 30,000. */
+  baseEjectionMs?: number;
+  /** Longest ejection (ms). Default 300,000. */
+  maxEjectionMs?: number;
+}
+
 /**
  * @internal Tuning of the `'peak-ewma'` strategy for the tests and the benchmarks (a short
  * `tauMs` makes a recovery that takes 20 s take 2). Not part of the public API: it may
@@ -149,6 +169,20 @@ export interface GrpcPoolOptions {
    * @example lookup: async () => [{ address: '10.0.0.7' }, { address: '10.0.0.8' }]
    */
   lookup?: AddressLookup;
+  /**
+   * Probe each member with the standard `grpc.health.v1` service over its own connection:
+   * `NOT_SERVING` or `SERVICE_UNKNOWN` take it out of rotation until `SERVING` returns;
+   * failed or slow probes do too, but never below half the members. Off by default.
+   * @example healthCheck: { service: 'hero.HeroService', intervalMs: 5_000, timeoutMs: 1_000 }
+   */
+  healthCheck?: GrpcPoolHealthProbeOptions;
+  /**
+   * Take a member out of rotation when its calls end UNAVAILABLE, INTERNAL or UNKNOWN
+   * `consecutiveFailures` times in a row: for `baseEjectionMs`, doubling on each next
+   * ejection up to `maxEjectionMs`; never below half the members. Off by default.
+   * @example outlierEjection: { consecutiveFailures: 5 }
+   */
+  outlierEjection?: GrpcPoolOutlierEjectionOptions;
 }
 
 /** Options after validation: every default filled in, the whole object frozen. */
@@ -176,6 +210,10 @@ export interface ResolvedPoolOptions {
   readonly addressMode: 'spread' | 'channel';
   readonly resolveIntervalMs: number;
   readonly lookup: AddressLookup;
+  /** Set when health checking is on. */
+  readonly healthCheck: Readonly<Required<GrpcPoolHealthProbeOptions>> | undefined;
+  /** Set when outlier ejection is on. */
+  readonly outlierEjection: Readonly<Required<GrpcPoolOutlierEjectionOptions>> | undefined;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -1,6 +1,22 @@
 /** Connectivity of a member, as grpc-js names it. */
 export type MemberState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
 
+/**
+ * Why a connected member is out of rotation: the server's health service said
+ * `NOT_SERVING` or `SERVICE_UNKNOWN`, its health probes kept failing (`probe-failures`), or
+ * its calls kept failing (`ejected`, outlier ejection).
+ */
+export type MemberOutReason = 'NOT_SERVING' | 'SERVICE_UNKNOWN' | 'probe-failures' | 'ejected';
+
+/** A member held out of the slot table while its connection stays up. */
+export interface MemberOutInfo {
+  readonly reason: MemberOutReason;
+  /** ISO time it went out. */
+  readonly since: string;
+  /** ISO time it comes back on its own (ejections); absent when it waits for a health probe. */
+  readonly until?: string;
+}
+
 /** One member of a pool, as `status()` and `workers()` show it. Holds no credentials. */
 export interface PoolMemberInfo {
   /** Stable id of the member within its pool. */
@@ -40,6 +56,8 @@ export interface PoolMemberInfo {
   readonly readySince?: string;
   /** The last connection error grpc-js reported, while the member is not ready. */
   readonly lastError?: string;
+  /** Set while health checking or outlier ejection holds the member out of rotation. */
+  readonly out?: MemberOutInfo;
 }
 
 /** A snapshot of a pool. */

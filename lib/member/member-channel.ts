@@ -27,6 +27,12 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   started = 0;
   /** Calls ended, by gRPC status code (index 0 is OK). */
   readonly endedByStatus: number[] = new Array<number>(17).fill(0);
+  /** Calls in a row that ended UNAVAILABLE, INTERNAL or UNKNOWN; any other end resets it. */
+  failureStreak = 0;
+  /** `failureStreak` at which {@link onFailureStreak} is told; 0 (outlier ejection off): never. */
+  streakLimit = 0;
+  /** Outlier ejection's hook, told once when the streak reaches `streakLimit`. */
+  onFailureStreak: (() => void) | undefined = undefined;
   /** Head of the intrusive list of live calls (no allocation to add or remove one). */
   private head: CountedCall | undefined = undefined;
   private idleWaiters: Array<() => void> | undefined = undefined;
@@ -128,7 +134,16 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   /** Called by a call exactly once, when it ends; `code` is its gRPC status. */
   callEnded(call: CountedCall, code: number): void {
     // Codes above 16 are not gRPC's; count them as UNKNOWN (2).
-    this.endedByStatus[code >= 0 && code <= 16 ? code : 2]++;
+    const index = code >= 0 && code <= 16 ? code : 2;
+    this.endedByStatus[index]++;
+    // UNAVAILABLE, INTERNAL, UNKNOWN: what a sick backend answers (outlier ejection). O(1).
+    if (index === 14 || index === 13 || index === 2) {
+      if (++this.failureStreak === this.streakLimit) {
+        this.onFailureStreak?.();
+      }
+    } else {
+      this.failureStreak = 0;
+    }
     if (--this.inFlight === 0 && this.idleWaiters) {
       this.wakeIdleWaiters();
     }

@@ -17,6 +17,7 @@ import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
 import { nodeLookup } from './resolve-addresses.js';
+import { resolveHealthCheck, resolveOutlierEjection } from './resolve-health-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -47,6 +48,8 @@ const KNOWN_OPTIONS = new Set([
   'addressMode',
   'resolveIntervalMs',
   'lookup',
+  'healthCheck',
+  'outlierEjection',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -181,6 +184,8 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       MAX_TIMER_MS,
     ),
     lookup,
+    healthCheck: resolveHealthCheck(check, options.healthCheck),
+    outlierEjection: resolveOutlierEjection(check, options.outlierEjection),
   };
   check.finish();
   return Object.freeze(resolved);

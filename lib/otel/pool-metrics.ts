@@ -6,6 +6,7 @@ import {
   type AddressesChangedEvent,
   type MemberConnectedEvent,
   type MemberMovedEvent,
+  type MemberOutEvent,
   type MemberReconnectEvent,
   type ScaleEvent,
 } from '../telemetry/pool-events.js';
@@ -44,15 +45,28 @@ export class PoolMetrics {
     const picks = meter.createObservableCounter('grpc_pool.picks', {
       description: 'Members handed out',
     });
+    const outNow = meter.createObservableGauge('grpc_pool.members.out', {
+      description:
+        'Connected members held out of rotation (health checking, outlier ejection), by reason',
+    });
     // One status() per pool per collection, shared by every instrument: the instruments of
     // one export then describe the same moment, and a collection costs one snapshot.
-    this.observeAll([size, ready, inFlight, started, finished, picks], (result) => {
+    this.observeAll([size, ready, inFlight, started, finished, picks, outNow], (result) => {
       for (const pool of this.pools()) {
         const status = pool.status();
         const attributes = { pool: pool.name };
         result.observe(size, status.size, attributes);
         result.observe(ready, status.ready, attributes);
         result.observe(picks, status.picks, attributes);
+        const outByReason = new Map<string, number>();
+        for (const member of status.members) {
+          if (member.out) {
+            outByReason.set(member.out.reason, (outByReason.get(member.out.reason) ?? 0) + 1);
+          }
+        }
+        for (const [reason, count] of outByReason) {
+          result.observe(outNow, count, { ...attributes, reason });
+        }
         for (const member of status.members) {
           // No `slot` here: a member changes slot when another leaves, and a cumulative
           // series whose attributes change restarts from the member's full total, so the
@@ -77,6 +91,12 @@ export class PoolMetrics {
       description: 'Time to connect a member',
       unit: 'ms',
     });
+    const outs = meter.createCounter('grpc_pool.member.outs', {
+      description: 'Members taken out of rotation (health checking, outlier ejection), by reason',
+    });
+    this.on<MemberOutEvent>(POOL_EVENTS.memberOut, (event) =>
+      outs.add(1, { pool: event.pool, target: event.target, reason: event.reason }),
+    );
     this.on<MemberReconnectEvent>(POOL_EVENTS.memberReconnect, (event) =>
       reconnects.add(1, { pool: event.pool, target: event.target, reason: event.reason }),
     );

@@ -13,6 +13,7 @@ import { ConnectionAttempts } from './connection-attempts.js';
 import type { MemberReporter } from './member-reporter.js';
 import type { MemberReconnectEvent } from '../telemetry/pool-events.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
+import type { MemberOut } from '../health-check/member-outs.js';
 
 /** What a worker needs to keep its member connected. */
 export interface ChannelWorkerConfig {
@@ -69,6 +70,8 @@ export class ChannelWorker {
   disconnects = 0;
   /** The literal address the member dials, when the pool spreads its target (see `moveTo`). */
   address: string | undefined;
+  /** Set while health checking or ejection holds the member out of the slot table (see `setOut`). */
+  out: MemberOut | undefined = undefined;
   private connectingSince = Date.now();
   private stopped = false;
   private connectTimer: NodeJS.Timeout | undefined = undefined;
@@ -133,6 +136,29 @@ export class ChannelWorker {
     this.attempts.abort();
     this.enter(State.SHUTDOWN);
     return { cancelled };
+  }
+
+  /**
+   * Holds the member out of the slot table while its connection stays up (`out` set), or
+   * lets it back in (`undefined`; it takes a slot again if READY). Health checking and
+   * outlier ejection decide; the worker only keeps READY from slotting a member held out.
+   */
+  setOut(out: MemberOut | undefined): void {
+    const wasOut = this.out !== undefined;
+    this.out = out;
+    if (this.stopped || wasOut === (out !== undefined)) {
+      return;
+    }
+    if (out !== undefined) {
+      void this.slots.unregister(this);
+    } else if (this.state === State.READY) {
+      void this.slots.register(this, this.member);
+    }
+  }
+
+  /** Gives the member a fresh channel (its health probes kept failing on this one). */
+  renewChannel(): void {
+    this.replaceChannel('unhealthy');
   }
 
   private createChannel(): Channel {
@@ -209,7 +235,9 @@ export class ChannelWorker {
       this.inOutage = false;
       // Readiness is published once the slot is taken (PoolStateService tells the pool),
       // so that whoever hears READY can pick this member at once.
-      void this.slots.register(this, this.member);
+      if (this.out === undefined) {
+        void this.slots.register(this, this.member);
+      }
       this.config.reporter.connected(now - this.connectingSince);
     } else if (previous === State.READY) {
       const upMs = now - (this.readySince ?? now);
@@ -278,7 +306,9 @@ export class ChannelWorker {
         ? `was still connecting to ${target} after connectTimeoutMs (${connectTimeoutMs} ms)`
         : reason === 'address-moved'
           ? `could not connect to an address of ${target} and moved to another`
-          : `had its channel to ${target} shut down under it`;
+          : reason === 'unhealthy'
+            ? `kept failing its health probes to ${target}`
+            : `had its channel to ${target} shut down under it`;
     return (
       `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; a call ` +
       'queued on the old channel cannot move to the new one. Retry the call, or raise ' +
@@ -315,7 +345,7 @@ export class ChannelWorker {
 }
 
 /** Why a worker gives its member a fresh channel. */
-type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'address-moved';
+type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'address-moved' | 'unhealthy';
 
 /**
  * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name

@@ -13,6 +13,7 @@ import { ChannelWorker } from './channel-worker.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
+import { describeOut } from '../health-check/member-outs.js';
 import { addressLabel } from '../options/resolve-addresses.js';
 
 /**
@@ -139,7 +140,8 @@ export class PoolMembers {
 
   /**
    * For a call made while no member holds a slot: the member likeliest to take it soonest
-   * (READY but not yet slotted, then connecting, then failed), rotating among equals.
+   * (READY but not yet slotted, then connecting, then failed), rotating among equals. A
+   * member held out of rotation (health, ejection) is never one: its server said no.
    */
   waitingMember(): MemberChannel | undefined {
     for (const wanted of [
@@ -147,7 +149,9 @@ export class PoolMembers {
       [State.CONNECTING, State.IDLE],
       [State.TRANSIENT_FAILURE],
     ]) {
-      const candidates = this.all.filter((worker) => wanted.includes(worker.state));
+      const candidates = this.all.filter(
+        (worker) => wanted.includes(worker.state) && worker.out === undefined,
+      );
       if (candidates.length > 0) {
         return candidates[this.nextWaiting++ % candidates.length].member;
       }
@@ -226,8 +230,14 @@ export class PoolMembers {
           readySince: new Date(worker.readySince).toISOString(),
         }),
         ...(worker.lastError !== undefined && { lastError: worker.lastError }),
+        ...(worker.out !== undefined && { out: describeOut(worker.out) }),
       };
     });
+  }
+
+  /** Why members are held out of rotation, e.g. `['NOT_SERVING']` (empty when none is). */
+  outReasons(): string[] {
+    return [...new Set(this.all.flatMap((worker) => (worker.out ? [worker.out.reason] : [])))];
   }
 
   /** Each target with what its members last reported, for error messages. */

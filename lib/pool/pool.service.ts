@@ -30,6 +30,7 @@ import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
 import { PoolMembers } from './pool-members.js';
 import { AddressSpread } from './address-spread.js';
+import { MemberHealth } from '../health-check/member-health.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
 const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
@@ -60,6 +61,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly scaler: PoolScaler;
   /** Spreads members over the addresses of host-name targets; none with `addressMode: 'channel'`. */
   private readonly spread: AddressSpread | undefined;
+  /** Health checking and outlier ejection, when the options turn either on. */
+  private readonly health: MemberHealth | undefined;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -93,10 +96,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.roster = new PoolMembers(
       options,
       state,
-      () => this.connectivity.refresh(),
+      () => {
+        this.connectivity.refresh();
+        this.health?.sync();
+      },
       this.logger,
       () => this.channel,
     );
+    this.health = MemberHealth.create(options, () => this.roster.list(), this.logger);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
     this.scaler = new PoolScaler(
@@ -183,10 +190,15 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (this.closing) {
       return `gRPC pool "${this.name}" is closed; no call can be made on it`;
     }
-    return (
-      this.roster.waitingMember() ??
-      `gRPC pool "${this.name}" has not started; call it after the module initializes`
-    );
+    const waiting = this.roster.waitingMember();
+    if (waiting !== undefined) {
+      return waiting;
+    }
+    const out = this.roster.outReasons();
+    return out.length > 0
+      ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
+          "retry later, or check the servers' health service"
+      : `gRPC pool "${this.name}" has not started; call it after the module initializes`;
   }
 
   /**
@@ -298,6 +310,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
   async onModuleInit(): Promise<void> {
     await this.clients.load();
+    await this.health?.start();
     publish('init', () => ({
       pool: this.name,
       size: this.options.size,
@@ -344,6 +357,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     clearInterval(this.statusTimer);
     this.latencyDecay?.stop();
     this.spread?.stop();
+    this.health?.stop();
     this.lifetime.abort();
     this.connectivity.refresh();
     const cancelled = await this.scaler.stop();

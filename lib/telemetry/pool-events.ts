@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import type { PoolStatus } from '../interfaces/pool-status.interface.js';
+import type { MemberOutReason, PoolStatus } from '../interfaces/pool-status.interface.js';
 
 /**
  * Names of the `node:diagnostics_channel` channels the pools publish on. Publishing costs
@@ -37,6 +37,16 @@ export const POOL_EVENTS = {
   memberMoved: 'nestjs-grpc-pool:member:moved',
   /** {@link PoolStatusEvent}: the periodic snapshot, every `statusIntervalMs`. */
   status: 'nestjs-grpc-pool:status',
+  /** {@link MemberHealthEvent}: a member's server answered a different health status. */
+  memberHealth: 'nestjs-grpc-pool:member:health',
+  /** {@link MemberOutEvent}: a connected member left rotation (health or ejection). */
+  memberOut: 'nestjs-grpc-pool:member:out',
+  /** {@link MemberBackEvent}: a member held out is back in rotation. */
+  memberBack: 'nestjs-grpc-pool:member:back',
+  /** {@link MemberOutEvent}: a member would have left rotation, but the guard kept it (half the pool stays in). */
+  memberOutHeld: 'nestjs-grpc-pool:member:out-held',
+  /** {@link HealthCheckOffEvent}: the pool stopped health checking (the server has no health service). */
+  healthCheckOff: 'nestjs-grpc-pool:health-check:off',
 } as const;
 
 /** Every event names its pool. */
@@ -74,10 +84,12 @@ export interface MemberDisconnectedEvent extends MemberEventBase {
 
 export interface MemberReconnectEvent extends MemberEventBase {
   /**
-   * `'backoff'` (grpc-js retries after its backoff), `'idle'`, `'connect-timeout'`,
-   * `'channel-shutdown'` or `'address-moved'` (a fresh channel; the last to another address).
+   * `'backoff'` (grpc-js retries after its backoff), `'idle'`, or a fresh channel:
+   * `'connect-timeout'`, `'channel-shutdown'`, `'address-moved'` (to another address of its
+   * target), `'unhealthy'` (its health probes kept failing).
    */
-  readonly reason: 'backoff' | 'idle' | 'connect-timeout' | 'channel-shutdown' | 'address-moved';
+  readonly reason:
+    'backoff' | 'idle' | 'connect-timeout' | 'channel-shutdown' | 'address-moved' | 'unhealthy';
 }
 
 export interface ScaleEvent extends PoolEventBase {
@@ -145,6 +157,35 @@ export interface PoolStatusEvent extends PoolEventBase {
   readonly status: PoolStatus;
 }
 
+export interface MemberHealthEvent extends MemberEventBase {
+  /** What the server's `grpc.health.v1` service answered: `'SERVING'`, `'NOT_SERVING'`, `'SERVICE_UNKNOWN'` or `'UNKNOWN'`. */
+  readonly status: string;
+  /** `'watch'` (a stream pushed it) or `'check'` (a probe on the interval asked). */
+  readonly via: 'watch' | 'check';
+}
+
+export interface MemberOutEvent extends MemberEventBase {
+  readonly reason: MemberOutReason;
+  /** How long it stays out on its own, in ms (ejections); absent when a probe brings it back. */
+  readonly durationMs?: number;
+  /** Members held out of rotation after this (for `memberOutHeld`: as things stand). */
+  readonly out: number;
+  /** Members of the pool. */
+  readonly size: number;
+}
+
+export interface MemberBackEvent extends MemberEventBase {
+  /** Why it had been out. */
+  readonly reason: MemberOutReason;
+  /** How long it was out, in ms. */
+  readonly outMs: number;
+}
+
+export interface HealthCheckOffEvent extends PoolEventBase {
+  /** What the server answered, e.g. `UNIMPLEMENTED: The server does not implement the method /grpc.health.v1.Health/Check`. */
+  readonly reason: string;
+}
+
 const channels = {
   init: diagnostics.channel(POOL_EVENTS.init),
   memberConnected: diagnostics.channel(POOL_EVENTS.memberConnected),
@@ -159,6 +200,11 @@ const channels = {
   addressResolveFailed: diagnostics.channel(POOL_EVENTS.addressResolveFailed),
   memberMoved: diagnostics.channel(POOL_EVENTS.memberMoved),
   status: diagnostics.channel(POOL_EVENTS.status),
+  memberHealth: diagnostics.channel(POOL_EVENTS.memberHealth),
+  memberOut: diagnostics.channel(POOL_EVENTS.memberOut),
+  memberBack: diagnostics.channel(POOL_EVENTS.memberBack),
+  memberOutHeld: diagnostics.channel(POOL_EVENTS.memberOutHeld),
+  healthCheckOff: diagnostics.channel(POOL_EVENTS.healthCheckOff),
 };
 
 interface EventPayloads {
@@ -175,6 +221,11 @@ interface EventPayloads {
   addressResolveFailed: AddressResolveFailedEvent;
   memberMoved: MemberMovedEvent;
   status: PoolStatusEvent;
+  memberHealth: MemberHealthEvent;
+  memberOut: MemberOutEvent;
+  memberBack: MemberBackEvent;
+  memberOutHeld: MemberOutEvent;
+  healthCheckOff: HealthCheckOffEvent;
 }
 
 /**

@@ -337,6 +337,49 @@ const BAD_INPUTS: BadRow[] = [
     withUrl({ defaultDeadlineMs: '5s' }),
     isWhole('"5s"', 0, MAX_TIMER),
   ),
+  row('healthCheck', "'on'", withUrl({ healthCheck: 'on' }), /^is "on": expected a plain object$/),
+  row(
+    'healthCheck.intervalMs',
+    '0',
+    withUrl({ healthCheck: { intervalMs: 0 } }),
+    isWhole('0', 1, MAX_TIMER),
+  ),
+  row(
+    'healthCheck.timeoutMs',
+    "'1s'",
+    withUrl({ healthCheck: { timeoutMs: '1s' } }),
+    isWhole('"1s"', 1, MAX_TIMER),
+  ),
+  row(
+    'healthCheck.service',
+    '42',
+    withUrl({ healthCheck: { service: 42 } }),
+    /^is 42: expected a service name as a string \('' for the server\)$/,
+  ),
+  row(
+    'healthCheck.intervalMS',
+    'a typo',
+    withUrl({ healthCheck: { intervalMS: 100 } }),
+    /^is 100: expected one of service, intervalMs, timeoutMs; did you mean "intervalMs"\?$/,
+  ),
+  row(
+    'outlierEjection.consecutiveFailures',
+    '0',
+    withUrl({ outlierEjection: { consecutiveFailures: 0 } }),
+    isWhole('0', 1, 1000000),
+  ),
+  row(
+    'outlierEjection.maxEjectionMs',
+    'below baseEjectionMs',
+    withUrl({ outlierEjection: { baseEjectionMs: 1000, maxEjectionMs: 999 } }),
+    isWhole('999', 1000, MAX_TIMER),
+  ),
+  row(
+    'outlierEjection.baseEjectionMs',
+    '-5',
+    withUrl({ outlierEjection: { baseEjectionMs: -5 } }),
+    isWhole('-5', 1, MAX_TIMER),
+  ),
   // unknown keys and non-objects
   row(
     'sise',
@@ -418,7 +461,9 @@ describe('resolvePoolOptions', () => {
           'credentials',
           'defaultDeadlineMs',
           'drainTimeoutMs',
+          'healthCheck',
           'interceptors',
+          'outlierEjection',
           'serviceConfig',
           'szie',
           'URL',
@@ -504,6 +549,26 @@ describe('resolvePoolOptions', () => {
         'grpc.client_idle_timeout_ms': 2_147_483_647,
         'grpc.use_local_subchannel_pool': 1,
       });
+    });
+
+    it('leaves health checking and outlier ejection off unless asked, and fills in their defaults', () => {
+      expect(resolvePoolOptions(POOL, { url: URL })).toMatchObject({
+        healthCheck: undefined,
+        outlierEjection: undefined,
+      });
+      const options = resolvePoolOptions(POOL, {
+        url: URL,
+        healthCheck: {},
+        outlierEjection: { baseEjectionMs: 600_000 },
+      });
+      expect(options.healthCheck).toEqual({ service: '', intervalMs: 5_000, timeoutMs: 1_000 });
+      // A base above the default maximum raises the maximum with it.
+      expect(options.outlierEjection).toEqual({
+        consecutiveFailures: 5,
+        baseEjectionMs: 600_000,
+        maxEjectionMs: 600_000,
+      });
+      expect(Object.isFrozen(options.healthCheck)).toBe(true);
     });
 
     it('freezes the result, its url list and its channel args', () => {

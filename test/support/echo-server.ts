@@ -36,6 +36,11 @@ export interface EchoServerOptions {
   /** Server-side grpc options, e.g. `grpc.max_concurrent_streams`. */
   serverOptions?: grpc.ServerOptions;
   credentials?: grpc.ServerCredentials;
+  /**
+   * Adds more services to the server on every (re)listen, e.g. a health service:
+   * `services: (server) => health.addToServer(server)` with grpc-health-check's HealthImplementation.
+   */
+  services?: (server: grpc.Server) => void;
 }
 
 /** A real grpc-js echo server on loopback that counts calls per client connection. */
@@ -67,6 +72,7 @@ export class EchoServer {
   async listen(): Promise<void> {
     const server = new grpc.Server(this.options.serverOptions);
     server.addService(EchoClient.service, this.handlers());
+    this.options.services?.(server);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
         `${this.options.host ?? '127.0.0.1'}:${this.port}`,
