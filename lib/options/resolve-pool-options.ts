@@ -14,6 +14,7 @@ import { didYouMean, oneEditAway, OptionChecker } from './option-checker.js';
 import { resolveProto } from './resolve-proto.js';
 import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
+import { resolveAdaptiveOptions } from './resolve-adaptive-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -40,6 +41,11 @@ const KNOWN_OPTIONS = new Set([
   'interceptors',
   'serviceConfig',
   'defaultDeadlineMs',
+  'autoscale',
+  'maxConnectionAgeMs',
+  'maxConnectionAgeJitter',
+  'warmUp',
+  'warmUpTimeoutMs',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -91,7 +97,15 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
   }
   // grpc-js has no public "is this TLS" read; _isSecure() is on every ChannelCredentials.
   const urls = resolveUrls(check, options.url, !isCredentials || credentials._isSecure());
-  const size = check.integer('size', options.size ?? POOL_DEFAULTS.size, 1, MAX_POOL_SIZE);
+  const adaptive = resolveAdaptiveOptions(check, options);
+  const { autoscale } = adaptive;
+  // Autoscaled, the pool starts at `size` within [min, max], or at `min` without one.
+  const size = check.integer(
+    'size',
+    options.size ?? autoscale?.min ?? POOL_DEFAULTS.size,
+    autoscale?.min ?? 1,
+    autoscale?.max ?? MAX_POOL_SIZE,
+  );
   const strategy = options.strategy ?? POOL_DEFAULTS.strategy;
   if (typeof strategy === 'string' ? !isStrategyName(strategy) : !isStrategyObject(strategy)) {
     check.report(
@@ -149,6 +163,7 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
       0,
       MAX_TIMER_MS,
     ),
+    ...adaptive,
   };
   check.finish();
   return Object.freeze(resolved);

@@ -31,6 +31,13 @@ export interface ChannelWorkerConfig {
   readonly reporter: MemberReporter;
   /** Where calls made on the member after it left the pool go: the pool's own channel. */
   readonly successor: () => ChannelInterface;
+  /**
+   * A renewal's new connection: READY takes no slot until {@link ChannelWorker.admit}
+   * (the renewal puts it in the old member's slot itself). Default false.
+   */
+  readonly standby?: boolean;
+  /** The member this one renewed, if it did. */
+  readonly renewedFrom?: number;
 }
 
 /**
@@ -69,12 +76,20 @@ export class ChannelWorker {
   private wakeTimer: NodeJS.Timeout | undefined = undefined;
   /** The sockets of the current channel, which grpc-js alone would not release (see the class). */
   private attempts = new ConnectionAttempts();
+  /** Whether READY takes a slot: false for a renewal's connection until it is swapped in. */
+  private admitted: boolean;
 
   constructor(
     readonly config: ChannelWorkerConfig,
     private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
   ) {
+    this.admitted = config.standby !== true;
     this.member = new MemberChannel(this.createChannel(), config.defaultDeadlineMs);
+  }
+
+  /** A standby worker from now on takes a slot whenever it is READY (see `standby`). */
+  admit(): void {
+    this.admitted = true;
   }
 
   get id(): number {
@@ -181,7 +196,9 @@ export class ChannelWorker {
       this.inOutage = false;
       // Readiness is published once the slot is taken (PoolStateService tells the pool),
       // so that whoever hears READY can pick this member at once.
-      void this.slots.register(this, this.member);
+      if (this.admitted) {
+        void this.slots.register(this, this.member);
+      }
       this.config.reporter.connected(now - this.connectingSince);
     } else if (previous === State.READY) {
       const upMs = now - (this.readySince ?? now);

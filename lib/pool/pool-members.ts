@@ -21,6 +21,9 @@ export class PoolMembers {
   private readonly drains = new Set<Promise<number>>();
   private nextId = 0;
   private nextWaiting = 0;
+  /** When `maxConnectionAgeMs` renews a worker (ms since epoch), for `describe()`. */
+  renewAtOf: ((worker: ChannelWorker) => number | undefined) | undefined = undefined;
+  private busy: { mark: number; onBusy: (member: MemberChannel) => void } | undefined;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -39,30 +42,80 @@ export class PoolMembers {
     return this.all;
   }
 
-  /** Makes and starts `n` workers, each on the target that has the fewest. */
-  add(n: number): void {
+  /** Makes and starts `n` workers, each on the target that has the fewest; returns them. */
+  add(n: number): ChannelWorker[] {
+    const made: ChannelWorker[] = [];
     for (let i = 0; i < n; i++) {
-      const id = this.nextId++;
-      const target = this.leastUsedTarget();
-      const worker = new ChannelWorker(
-        {
-          pool: this.options.name,
-          id,
-          target,
-          credentials: this.options.credentials,
-          channelOptions: this.options.channelOptions,
-          connectTimeoutMs: this.options.connectTimeoutMs,
-          defaultDeadlineMs: this.options.defaultDeadlineMs,
-          onStateChange: this.onStateChange,
-          reporter: new MemberReporter(this.options.name, id, target, this.logger),
-          successor: this.successor,
-        },
-        this.state,
-      );
+      const worker = this.make(this.leastUsedTarget());
       this.all.push(worker);
+      made.push(worker);
       worker.start();
     }
     this.onStateChange();
+    return made;
+  }
+
+  /**
+   * A worker not yet started nor kept, e.g. a renewal's new connection (`standby`, with its
+   * own `onStateChange` besides the pool's). The autoscaler's busy mark applies to it too.
+   */
+  make(
+    target: string,
+    extra: { standby?: boolean; renewedFrom?: number; onStateChange?: () => void } = {},
+  ): ChannelWorker {
+    const id = this.nextId++;
+    const { onStateChange } = extra;
+    const worker = new ChannelWorker(
+      {
+        pool: this.options.name,
+        id,
+        target,
+        credentials: this.options.credentials,
+        channelOptions: this.options.channelOptions,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        defaultDeadlineMs: this.options.defaultDeadlineMs,
+        onStateChange:
+          onStateChange === undefined
+            ? this.onStateChange
+            : () => {
+                this.onStateChange();
+                onStateChange();
+              },
+        reporter: new MemberReporter(this.options.name, id, target, this.logger),
+        successor: this.successor,
+        standby: extra.standby,
+        renewedFrom: extra.renewedFrom,
+      },
+      this.state,
+    );
+    if (this.busy !== undefined) {
+      worker.member.watchBusy(this.busy.mark, this.busy.onBusy);
+    }
+    return worker;
+  }
+
+  /** Set by the autoscaler: every member made from now on reports calls started past `mark`. */
+  watchBusy(mark: number, onBusy: (member: MemberChannel) => void): void {
+    this.busy = { mark, onBusy };
+    for (const worker of this.all) {
+      worker.member.watchBusy(mark, onBusy);
+    }
+  }
+
+  /**
+   * A renewal's last step: `fresh` takes `old`'s place in the list (the slot table is the
+   * caller's), and `old` drains. False, and nothing changes, when `old` is no longer kept
+   * (a scale-down or shutdown took it first).
+   */
+  swap(old: ChannelWorker, fresh: ChannelWorker, reason: string): boolean {
+    const index = this.all.indexOf(old);
+    if (index === -1) {
+      return false;
+    }
+    this.all[index] = fresh;
+    void this.drain([old], 'renewal', reason);
+    this.onStateChange();
+    return true;
   }
 
   /**
@@ -133,6 +186,7 @@ export class PoolMembers {
   describe(): PoolMemberInfo[] {
     return [...this.all, ...this.draining].map((worker) => {
       const slot = this.state.slotOfWorker(worker);
+      const renewAt = this.draining.has(worker) ? undefined : this.renewAtOf?.(worker);
       return {
         id: worker.id,
         slot: slot ?? null,
@@ -146,10 +200,13 @@ export class PoolMembers {
         lastStateChange: new Date(worker.lastStateChange).toISOString(),
         target: worker.target,
         ...(this.draining.has(worker) && { draining: true }),
+        ...(worker.config.renewedFrom !== undefined && { renewedFrom: worker.config.renewedFrom }),
+        channels: worker.generation,
         ...(worker.readySince !== undefined && {
           readySince: new Date(worker.readySince).toISOString(),
         }),
         ...(worker.lastError !== undefined && { lastError: worker.lastError }),
+        ...(renewAt !== undefined && { renewAt: new Date(renewAt).toISOString() }),
       };
     });
   }
