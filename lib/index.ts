@@ -28,15 +28,20 @@ export {
   type PoolErrorCode,
 } from './errors/pool.errors.js';
 export type {
+  GrpcPoolAutoscaleOptions,
   GrpcPoolBackoffOptions,
   GrpcPoolKeepaliveOptions,
   GrpcPoolModuleExtras,
   GrpcPoolOptions,
   PoolProtoOptions,
+  ResolvedAutoscaleOptions,
   ResolvedPoolOptions,
 } from './interfaces/grpc-pool-options.interface.js';
+export type { ManualScaleOptions } from './pool/pool-scaler.js';
 export type {
+  AutoscaleStatus,
   MemberState,
+  RenewalStatus,
   PoolStatus,
   PoolMemberInfo,
 } from './interfaces/pool-status.interface.js';
@@ -51,6 +56,8 @@ export { RandomStrategy } from './strategies/random.strategy.js';
 export { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 export {
   POOL_EVENTS,
+  type AutoscaleDecisionEvent,
+  type AutoscaleThrashEvent,
   type DrainEndEvent,
   type DrainStartEvent,
   type MemberConnectedEvent,
@@ -60,6 +67,8 @@ export {
   type PoolEventBase,
   type PoolInitEvent,
   type PoolStatusEvent,
+  type RenewalEvent,
+  type RenewalReason,
   type ScaleEvent,
 } from './telemetry/pool-events.js';
 export {
