@@ -153,6 +153,32 @@ describe('connection renewal (maxConnectionAgeMs)', () => {
     );
   });
 
+  it('runs warmUp on the new connection before the swap, retries it once, and keeps the old member when it fails twice', async () => {
+    const warmedOn: string[] = [];
+    let fail = true;
+    app = await startPoolApp({
+      url: server.url,
+      size: 1,
+      maxConnectionAgeMs: 1_000,
+      warmUp: async (channel) => {
+        const reply = await unary(channel, { message: 'warm' });
+        warmedOn.push(reply.peer);
+        if (fail) throw new Error('not warm yet');
+      },
+    });
+    const { pool } = app;
+    await waitFor(() => renewals[2].events.length >= 1, 'a renewal failing its warm-up', 15_000);
+    expect(renewals[2].events[0].error).toBe('warmUp failed twice: not warm yet');
+    expect(warmedOn).toHaveLength(2);
+    expect(pool.status().members.map((member) => member.id)).toEqual([0]);
+    fail = false;
+    await waitFor(() => renewals[1].events.length >= 1, 'a warmed renewal', 15_000);
+    // The warm-up rode the new connection: the one that now serves.
+    const reply = await unary(pool.channel, {});
+    expect(warmedOn.at(-1)).toBe(reply.peer);
+    expect(pool.status().members.filter((member) => !member.draining)[0].renewedFrom).toBe(0);
+  });
+
   it("a server's GOAWAY resets the member's age", async () => {
     server.stop();
     server = await EchoServer.start({
