@@ -24,9 +24,8 @@ import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
 import { PoolScaler, type ManualScaleOptions } from './pool-scaler.js';
-import { Autoscaler } from './autoscaler.js';
-import { MemberRenewal } from './member-renewal.js';
-import { MemberAging } from './member-aging.js';
+import { AdaptivePool } from './adaptive-pool.js';
+import type { MemberRenewal } from './member-renewal.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
@@ -59,17 +58,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   private readonly roster: PoolMembers;
   private readonly scaler: PoolScaler;
-  /** Set when `autoscale` is on. */
-  private readonly autoscaler: Autoscaler | undefined;
-  /** Set when `maxConnectionAgeMs` is. */
-  private readonly aging: MemberAging | undefined;
-  /**
-   * @internal Make-before-break renewal of one member at a time (max age, reset budgets,
-   * moves): `memberRenewal.renew(worker, reason)`.
-   */
-  readonly memberRenewal: MemberRenewal;
-  /** Told after every change of the slot table (awaiting a new member's slot). */
-  private readonly tableWatchers = new Set<() => void>();
+  /** Autoscaling and renewal (opt-in). */
+  private readonly adaptive: AdaptivePool;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -116,45 +106,18 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.connectivity = new PoolConnectivity(() =>
       this.closing ? State.SHUTDOWN : this.roster.connectivity(),
     );
+    this.adaptive = new AdaptivePool(
+      options,
+      this.roster,
+      this.scaler,
+      state,
+      this.logger,
+      () => this.closing !== undefined,
+    );
     state.onChange(() => {
       this.connectivity.refresh();
-      for (const watcher of this.tableWatchers) watcher();
+      this.adaptive.tableChanged();
     });
-    this.memberRenewal = new MemberRenewal(options, this.roster, state, this.logger);
-    if (options.maxConnectionAgeMs > 0) {
-      const aging = new MemberAging(
-        options.maxConnectionAgeMs,
-        options.maxConnectionAgeJitter,
-        this.roster,
-        this.memberRenewal,
-      );
-      this.roster.renewAtOf = (worker) => aging.renewAt(worker);
-      this.aging = aging;
-    }
-    if (options.autoscale !== undefined) {
-      const roster = this.roster;
-      const autoscaler = new Autoscaler(
-        options.name,
-        options.autoscale,
-        {
-          get size() {
-            return roster.size;
-          },
-          ready: state.slots,
-          inFlight: () =>
-            roster.list().reduce((total, worker) => total + worker.member.inFlight, 0),
-          grow: async () => {
-            const worker = await this.scaler.autoscaleUp();
-            return worker === undefined ? undefined : this.untilSlotted(worker);
-          },
-          shrink: () => this.scaler.autoscaleDown(),
-        },
-        this.logger,
-      );
-      this.scaler.bounds = autoscaler.bounds;
-      roster.watchBusy(autoscaler.mark, autoscaler.onBusy);
-      this.autoscaler = autoscaler;
-    }
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),
@@ -301,6 +264,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     return this.scaler.resize(size, options);
   }
 
+  /**
+   * @internal Make-before-break renewal of one member at a time (max age, reset budgets,
+   * moves): `memberRenewal.renew(worker, reason)`.
+   */
+  get memberRenewal(): MemberRenewal {
+    return this.adaptive.renewal;
+  }
+
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
     const members = this.roster.describe();
@@ -316,17 +287,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       callsFailed: sum(members, 'callsFailed'),
       picks: this.picks,
       members,
-      ...(this.autoscaler !== undefined && { autoscale: this.autoscaler.status() }),
-      ...((this.aging !== undefined || this.memberRenewal.done + this.memberRenewal.failed > 0) && {
-        renewal: {
-          maxConnectionAgeMs: this.options.maxConnectionAgeMs,
-          done: this.memberRenewal.done,
-          failed: this.memberRenewal.failed,
-          ...(this.memberRenewal.running !== undefined && {
-            running: this.memberRenewal.running,
-          }),
-        },
-      }),
+      ...optional('autoscale', this.adaptive.autoscaleStatus()),
+      ...optional('renewal', this.adaptive.renewalStatus()),
     };
   }
 
@@ -355,8 +317,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       strategy: this.strategy.name,
     }));
     await this.scaler.start(this.options.size);
-    this.autoscaler?.start();
-    this.aging?.start();
+    this.adaptive.start();
     if (this.options.statusIntervalMs > 0) {
       this.statusTimer = setInterval(
         () => publish('status', () => ({ pool: this.name, status: this.status() })),
@@ -392,36 +353,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     clearInterval(this.statusTimer);
     this.lifetime.abort();
     this.connectivity.refresh();
-    this.autoscaler?.stop();
-    this.aging?.stop();
     // Members first (out of the list, a renewal in flight can no longer swap in), then the
     // renewal's own new connection, closed with its sockets.
-    const [cancelled] = await Promise.all([this.scaler.stop(), this.memberRenewal.stop()]);
+    const [cancelled] = await Promise.all([this.scaler.stop(), this.adaptive.stop()]);
     if (cancelled > 0) {
       this.logger.warn(
         `cancelled ${cancelled} call(s) still in flight after drainTimeoutMs (${this.options.drainTimeoutMs} ms)`,
       );
     }
-  }
-
-  /** Whether `worker` takes a slot within connectTimeoutMs (false too if the pool closes). */
-  private untilSlotted(worker: ChannelWorker): Promise<boolean> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const slotted = this.state.slotOfWorker(worker) !== undefined;
-        if (slotted || this.closing || worker.state === State.SHUTDOWN) {
-          done(slotted);
-        }
-      };
-      const done = (slotted: boolean) => {
-        clearTimeout(timer);
-        this.tableWatchers.delete(check);
-        resolve(slotted);
-      };
-      const timer = setTimeout(() => done(false), this.options.connectTimeoutMs).unref();
-      this.tableWatchers.add(check);
-      check();
-    });
   }
 
   private throwIfClosed(): void {
@@ -442,4 +381,9 @@ function sum(
   field: 'inFlight' | 'callsStarted' | 'callsFailed',
 ): number {
   return members.reduce((total, member) => total + member[field], 0);
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }
