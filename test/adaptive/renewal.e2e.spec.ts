@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import {
   POOL_EVENTS,
   type DrainStartEvent,
@@ -92,6 +93,26 @@ describe('connection renewal (maxConnectionAgeMs)', () => {
     const renewed = status.members.find((member) => member.renewedFrom !== undefined);
     expect(renewed).toBeDefined();
     expect(renewed!.id).toBeGreaterThan(renewed!.renewedFrom!);
+  });
+
+  it('a pool of one stays READY through every renewal: the new member takes the slot before the old one leaves it', async () => {
+    app = await startPoolApp({ url: server.url, size: 1, maxConnectionAgeMs: 1_000 });
+    const { pool } = app;
+    await waitFor(() => pool.status().ready === 1, 'a ready member');
+    // Every connectivity change of pool.channel, heard synchronously as the table changes.
+    const seen: string[] = [];
+    let watching = true;
+    const watch = (state: grpc.connectivityState) =>
+      pool.channel.watchConnectivityState(state, Infinity, () => {
+        const now = pool.channel.getConnectivityState(false);
+        seen.push(grpc.connectivityState[now]);
+        if (watching) watch(now);
+      });
+    watch(pool.channel.getConnectivityState(false));
+    await waitFor(() => renewals[1].events.length >= 3, 'three renewals', 15_000);
+    watching = false;
+    expect(seen.filter((state) => state !== 'READY')).toEqual([]);
+    expect(pool.status().ready).toBe(1);
   });
 
   it('a renewal whose new connection never becomes READY leaves the old member serving and says so', async () => {
