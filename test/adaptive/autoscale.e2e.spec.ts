@@ -42,7 +42,9 @@ describe('autoscale (server capped at 4 streams per connection)', () => {
       { timeoutMs: 20_000 },
       200,
     );
+    const burstAt = Date.now();
     await waitFor(() => pool.status().ready === 3, 'three ready members', 15_000);
+    console.log(JSON.stringify({ autoscaleBurst: { from: 1, to: 3, ms: Date.now() - burstAt } }));
     // Past max the busy members keep asking; give them many calls to try.
     const startedAt = pool.status().callsStarted;
     await waitFor(() => pool.status().callsStarted > startedAt + 200, '200 more calls', 15_000);
