@@ -28,6 +28,7 @@ export {
   type PoolErrorCode,
 } from './errors/pool.errors.js';
 export type {
+  GrpcPoolAutoscaleOptions,
   GrpcPoolBackoffOptions,
   GrpcPoolHealthProbeOptions,
   GrpcPoolKeepaliveOptions,
@@ -35,13 +36,17 @@ export type {
   GrpcPoolModuleExtras,
   GrpcPoolOptions,
   PoolProtoOptions,
+  ResolvedAutoscaleOptions,
   ResolvedPoolOptions,
 } from './interfaces/grpc-pool-options.interface.js';
 export type { AddressLookup, LookupAddress } from './options/resolve-addresses.js';
+export type { ManualScaleOptions } from './pool/pool-scaler.js';
 export type {
+  AutoscaleStatus,
   MemberOutInfo,
   MemberOutReason,
   MemberState,
+  RenewalStatus,
   PoolStatus,
   PoolMemberInfo,
 } from './interfaces/pool-status.interface.js';
@@ -56,6 +61,8 @@ export { RandomStrategy } from './strategies/random.strategy.js';
 export { RoundRobinStrategy } from './strategies/round-robin.strategy.js';
 export {
   POOL_EVENTS,
+  type AutoscaleDecisionEvent,
+  type AutoscaleThrashEvent,
   type DrainEndEvent,
   type DrainStartEvent,
   type HealthCheckOffEvent,
@@ -72,6 +79,8 @@ export {
   type AddressResolveFailedEvent,
   type MemberMovedEvent,
   type PoolStatusEvent,
+  type RenewalEvent,
+  type RenewalReason,
   type ScaleEvent,
 } from './telemetry/pool-events.js';
 export {

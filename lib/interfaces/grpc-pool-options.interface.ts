@@ -1,4 +1,9 @@
-import type { ChannelCredentials, ChannelOptions, Interceptor } from '@grpc/grpc-js';
+import type {
+  ChannelCredentials,
+  ChannelInterface,
+  ChannelOptions,
+  Interceptor,
+} from '@grpc/grpc-js';
 import type { PoolStrategy, PoolStrategyName } from './pool-strategy.interface.js';
 import type { AddressLookup } from '../options/resolve-addresses.js';
 
@@ -78,6 +83,40 @@ export interface PoolProtoOptions {
   protoLoader?: string;
   /** An already loaded package definition, instead of `protoPath`. */
   packageDefinition?: unknown;
+}
+
+/**
+ * Autoscaling: the pool adds a member when its calls crowd the members it has and removes
+ * one when a member fewer would do, within `[min, max]`. See the README's "Autoscaling".
+ *
+ * @example autoscale: { min: 2, max: 16, streamsPerMember: 100 }
+ */
+export interface GrpcPoolAutoscaleOptions {
+  /** Fewest members (1 or more). The pool starts at `size`, or at `min` without one. */
+  min: number;
+  /** Most members (at most 1024). */
+  max: number;
+  /**
+   * Streams one connection may carry at once: the server's `MAX_CONCURRENT_STREAMS`
+   * (grpc-js does not tell clients; most servers say 100). Default 100.
+   */
+  streamsPerMember?: number;
+  /**
+   * Grow when a call starts on a member with this share of `streamsPerMember` in flight and
+   * the least-loaded ready member is as busy. Default 0.7.
+   */
+  scaleUpAt?: number;
+  /**
+   * Shrink by one when the peak calls in flight fit in a member fewer at this share of
+   * `streamsPerMember` or less; below `scaleUpAt`. Default 0.6.
+   */
+  scaleDownAt?: number;
+  /** Least time between two adds, in ms; doubles (up to 32x) while new members fail to connect. Default 1,000. */
+  cooldownMs?: number;
+  /** Length of one shrink window, in ms: calls in flight are sampled 10 times per window. Default 30,000. */
+  sampleIntervalMs?: number;
+  /** Windows in a row that must all fit in a member fewer before one is removed. Default 3. */
+  windows?: number;
 }
 
 /** Options of one pool, given to `GrpcPoolModule.forRoot` or returned by a `forRootAsync` factory. */
@@ -183,7 +222,34 @@ export interface GrpcPoolOptions {
    * @example outlierEjection: { consecutiveFailures: 5 }
    */
   outlierEjection?: GrpcPoolOutlierEjectionOptions;
+  /** Autoscaling between `min` and `max` members; off (a fixed `size`) by default. */
+  autoscale?: GrpcPoolAutoscaleOptions;
+  /**
+   * Renew each member after it has been connected this long (ms, at least 1,000), one at a
+   * time and make-before-break: a new connection is READY (and warmed up) before it takes
+   * the member's slot, then the old one drains. Set it below the server's
+   * `max_connection_age`. 0 (the default): never.
+   */
+  maxConnectionAgeMs?: number;
+  /**
+   * Spread of each member's age: a renewed member lives `maxConnectionAgeMs` minus up to this
+   * share of it (and the first members a random share of it, so they do not age out
+   * together). From 0 to 0.5; default 0.125.
+   */
+  maxConnectionAgeJitter?: number;
+  /**
+   * Run before a renewal's new connection takes a slot, e.g. a cheap RPC on `channel` (a
+   * member: the call rides the new connection). Rejecting, or taking longer than
+   * `warmUpTimeoutMs`, is retried once; failing twice leaves the old member serving.
+   * @example warmUp: (channel) => new Promise((ok, fail) => new HeroClient('', creds, { channelOverride: channel }).ping({}, (e) => (e ? fail(e) : ok(undefined))))
+   */
+  warmUp?: (channel: ChannelInterface) => Promise<unknown>;
+  /** How long one `warmUp` try may take, in ms. Default 5,000. */
+  warmUpTimeoutMs?: number;
 }
+
+/** Autoscaling settings after validation, every default filled in. */
+export type ResolvedAutoscaleOptions = Readonly<Required<GrpcPoolAutoscaleOptions>>;
 
 /** Options after validation: every default filled in, the whole object frozen. */
 export interface ResolvedPoolOptions {
@@ -214,6 +280,13 @@ export interface ResolvedPoolOptions {
   readonly healthCheck: Readonly<Required<GrpcPoolHealthProbeOptions>> | undefined;
   /** Set when outlier ejection is on. */
   readonly outlierEjection: Readonly<Required<GrpcPoolOutlierEjectionOptions>> | undefined;
+  /** Set when autoscaling is on. */
+  readonly autoscale: ResolvedAutoscaleOptions | undefined;
+  /** 0: no renewal by age. */
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeJitter: number;
+  readonly warmUp: ((channel: ChannelInterface) => Promise<unknown>) | undefined;
+  readonly warmUpTimeoutMs: number;
 }
 
 /** Extras of `forRoot` / `forRootAsync` besides the pool options. */

@@ -29,6 +29,13 @@ export interface PoolMemberInfo {
    */
   readonly draining?: true;
   readonly state: MemberState;
+  /**
+   * The member this one renewed (make-before-break: it took that member's slot). A renewal
+   * makes a new member with a new id, so its counters start from zero.
+   */
+  readonly renewedFrom?: number;
+  /** grpc-js channels made for this member: 1, plus one per channel the pool had to replace. */
+  readonly channels: number;
   /** Calls in flight on this member now. */
   readonly inFlight: number;
   /** Calls started on this member so far. */
@@ -52,12 +59,47 @@ export interface PoolMemberInfo {
    * addresses (`addressMode: 'spread'`), e.g. `'10.0.0.7:50051'` or `'[::1]:50051'`.
    */
   readonly address?: string;
+  /** ISO time `maxConnectionAgeMs` renews this member, while it is ready and the option is set. */
+  readonly renewAt?: string;
   /** ISO time the member last connected (became ready), while it is ready. */
   readonly readySince?: string;
   /** The last connection error grpc-js reported, while the member is not ready. */
   readonly lastError?: string;
   /** Set while health checking or outlier ejection holds the member out of rotation. */
   readonly out?: MemberOutInfo;
+}
+
+/** The autoscaler's state, in `status()` when `autoscale` is on. */
+export interface AutoscaleStatus {
+  /** Current bounds (manual scaling may have moved them when asked to). */
+  readonly min: number;
+  readonly max: number;
+  /** Calls in flight on a member at which growth is considered (`scaleUpAt x streamsPerMember`). */
+  readonly mark: number;
+  /** An add is connecting, or its cooldown runs. */
+  readonly addInFlight: boolean;
+  /** Shrink windows in a row so far whose peak fit in a member fewer. */
+  readonly lowWindows: number;
+  /** The last resize and why, or `null` before the first. */
+  readonly lastDecision: {
+    readonly action: 'scale-up' | 'scale-down';
+    readonly reason: string;
+    readonly from: number;
+    readonly to: number;
+    /** ISO time. */
+    readonly at: string;
+  } | null;
+}
+
+/** Connection renewal in `status()`, once `maxConnectionAgeMs` is set or a renewal ran. */
+export interface RenewalStatus {
+  /** 0 when members are not renewed by age. */
+  readonly maxConnectionAgeMs: number;
+  /** Renewals that swapped a member, and that left the old one serving. */
+  readonly done: number;
+  readonly failed: number;
+  /** The renewal under way, if any. */
+  readonly running?: { readonly memberId: number; readonly reason: string };
 }
 
 /** A snapshot of a pool. */
@@ -81,4 +123,8 @@ export interface PoolStatus {
   /** Members handed out by `getChannel()`, `tryGetChannel()` and `pool.channel` since start. */
   readonly picks: number;
   readonly members: readonly PoolMemberInfo[];
+  /** The autoscaler, when `autoscale` is on. */
+  readonly autoscale?: AutoscaleStatus;
+  /** Connection renewal, when `maxConnectionAgeMs` is set or a renewal ran. */
+  readonly renewal?: RenewalStatus;
 }

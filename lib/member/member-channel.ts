@@ -43,6 +43,12 @@ export class MemberChannel implements Channel, PoolMemberLoad {
    * grpc-js's bare "Channel closed before call started"; set by the worker before it closes one.
    */
   closedChannelDetails: string | undefined = undefined;
+  /**
+   * Calls in flight at which {@link callStarted} tells `onBusy` (the autoscaler). Infinity
+   * while autoscaling is off, so the check costs one compare that never holds.
+   */
+  private busyMark = Infinity;
+  private onBusy: (member: MemberChannel) => void = () => {};
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -129,6 +135,16 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       this.head.prev = call;
     }
     this.head = call;
+    // O(1), where the call is already counted: the autoscaler decides off this path.
+    if (this.inFlight >= this.busyMark) {
+      this.onBusy(this);
+    }
+  }
+
+  /** Tells `onBusy` whenever a call starts with `mark` or more calls in flight here. */
+  watchBusy(mark: number, onBusy: (member: MemberChannel) => void): void {
+    this.busyMark = mark;
+    this.onBusy = onBusy;
   }
 
   /** Called by a call exactly once, when it ends; `code` is its gRPC status. */

@@ -18,6 +18,7 @@ import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
 import { nodeLookup } from './resolve-addresses.js';
 import { resolveHealthCheck, resolveOutlierEjection } from './resolve-health-options.js';
+import { resolveAdaptiveOptions } from './resolve-adaptive-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -50,6 +51,11 @@ const KNOWN_OPTIONS = new Set([
   'lookup',
   'healthCheck',
   'outlierEjection',
+  'autoscale',
+  'maxConnectionAgeMs',
+  'maxConnectionAgeJitter',
+  'warmUp',
+  'warmUpTimeoutMs',
 ]);
 
 /** Nest's message size option names and the grpc-js channel args they stand for. */
@@ -101,7 +107,15 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
   }
   // grpc-js has no public "is this TLS" read; _isSecure() is on every ChannelCredentials.
   const urls = resolveUrls(check, options.url, !isCredentials || credentials._isSecure());
-  const size = check.integer('size', options.size ?? POOL_DEFAULTS.size, 1, MAX_POOL_SIZE);
+  const adaptive = resolveAdaptiveOptions(check, options);
+  const { autoscale } = adaptive;
+  // Autoscaled, the pool starts at `size` within [min, max], or at `min` without one.
+  const size = check.integer(
+    'size',
+    options.size ?? autoscale?.min ?? POOL_DEFAULTS.size,
+    autoscale?.min ?? 1,
+    autoscale?.max ?? MAX_POOL_SIZE,
+  );
   const strategy = options.strategy ?? POOL_DEFAULTS.strategy;
   if (typeof strategy === 'string' ? !isStrategyName(strategy) : !isStrategyObject(strategy)) {
     check.report(
@@ -186,6 +200,7 @@ export function resolvePoolOptions(name: string, raw: unknown): ResolvedPoolOpti
     lookup,
     healthCheck: resolveHealthCheck(check, options.healthCheck),
     outlierEjection: resolveOutlierEjection(check, options.outlierEjection),
+    ...adaptive,
   };
   check.finish();
   return Object.freeze(resolved);

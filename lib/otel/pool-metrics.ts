@@ -7,6 +7,9 @@ import {
   type MemberConnectedEvent,
   type MemberMovedEvent,
   type MemberOutEvent,
+  type AutoscaleDecisionEvent,
+  type AutoscaleThrashEvent,
+  type RenewalEvent,
   type MemberReconnectEvent,
   type ScaleEvent,
 } from '../telemetry/pool-events.js';
@@ -118,6 +121,39 @@ export class PoolMetrics {
     this.on<MemberConnectedEvent>(POOL_EVENTS.memberConnected, (event) =>
       connectTime.record(event.connectMs, { pool: event.pool, target: event.target }),
     );
+    this.adaptive();
+  }
+
+  /** Autoscaler decisions and renewals, from their events. */
+  private adaptive(): void {
+    const { meter } = this;
+    const decisions = meter.createCounter('grpc_pool.autoscale.decisions', {
+      description: 'Members the autoscaler added (scale-up) or removed (scale-down)',
+    });
+    const thrash = meter.createCounter('grpc_pool.autoscale.thrash', {
+      description: 'Thrash warnings: 5 autoscaler resizes in a row in alternating directions',
+    });
+    const renewals = meter.createCounter('grpc_pool.renewals', {
+      description: 'Member renewals, by reason and outcome (done, failed)',
+    });
+    const renewedAge = meter.createHistogram('grpc_pool.renewal.member_age', {
+      description: 'How long a member had been connected when its renewal started',
+      unit: 'ms',
+    });
+    this.on<AutoscaleDecisionEvent>(POOL_EVENTS.autoscaleDecision, (event) =>
+      decisions.add(1, { pool: event.pool, action: event.action }),
+    );
+    this.on<AutoscaleThrashEvent>(POOL_EVENTS.autoscaleThrash, (event) =>
+      thrash.add(1, { pool: event.pool }),
+    );
+    this.on<RenewalEvent>(POOL_EVENTS.renewalStart, (event) =>
+      renewedAge.record(event.ageMs, { pool: event.pool, reason: event.reason }),
+    );
+    for (const name of [POOL_EVENTS.renewalDone, POOL_EVENTS.renewalFailed]) {
+      this.on<RenewalEvent>(name, (event) =>
+        renewals.add(1, { pool: event.pool, reason: event.reason, outcome: event.phase }),
+      );
+    }
   }
 
   stop(): void {

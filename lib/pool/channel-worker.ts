@@ -42,6 +42,13 @@ export interface ChannelWorkerConfig {
   readonly reporter: MemberReporter;
   /** Where calls made on the member after it left the pool go: the pool's own channel. */
   readonly successor: () => ChannelInterface;
+  /**
+   * A renewal's new connection: READY takes no slot until {@link ChannelWorker.admit}
+   * (the renewal puts it in the old member's slot itself). Default false.
+   */
+  readonly standby?: boolean;
+  /** The member this one renewed, if it did. */
+  readonly renewedFrom?: number;
 }
 
 /**
@@ -84,17 +91,25 @@ export class ChannelWorker {
   private wakeTimer: NodeJS.Timeout | undefined = undefined;
   /** The sockets of the current channel, which grpc-js alone would not release (see the class). */
   private attempts = new ConnectionAttempts();
+  /** Whether READY takes a slot: false for a renewal's connection until it is swapped in. */
+  private admitted: boolean;
 
   constructor(
     readonly config: ChannelWorkerConfig,
     private readonly slots: PoolStateService<ChannelWorker, MemberChannel>,
   ) {
     this.address = config.address;
+    this.admitted = config.standby !== true;
     this.member = new MemberChannel(
       this.createChannel(),
       config.defaultDeadlineMs,
       config.latencyTauMs === undefined ? undefined : new PeakEwma(config.latencyTauMs),
     );
+  }
+
+  /** A standby worker from now on takes a slot whenever it is READY (see `standby`). */
+  admit(): void {
+    this.admitted = true;
   }
 
   get id(): number {
@@ -235,7 +250,7 @@ export class ChannelWorker {
       this.inOutage = false;
       // Readiness is published once the slot is taken (PoolStateService tells the pool),
       // so that whoever hears READY can pick this member at once.
-      if (this.out === undefined) {
+      if (this.out === undefined && this.admitted) {
         void this.slots.register(this, this.member);
       }
       this.config.reporter.connected(now - this.connectingSince);

@@ -48,6 +48,9 @@ export class PoolMembers {
   private nextId = 0;
   private nextWaiting = 0;
   private placement: MemberPlacement | undefined = undefined;
+  /** When `maxConnectionAgeMs` renews a worker (ms since epoch), for `describe()`. */
+  renewAtOf: ((worker: ChannelWorker) => number | undefined) | undefined = undefined;
+  private busy: { mark: number; onBusy: (member: MemberChannel) => void } | undefined;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -71,12 +74,95 @@ export class PoolMembers {
     this.placement = placement;
   }
 
-  /** Makes and starts `n` workers, each on the target that has the fewest. */
-  add(n: number): void {
+  /** Makes and starts `n` workers, each on the target that has the fewest; returns them. */
+  add(n: number): ChannelWorker[] {
+    const made: ChannelWorker[] = [];
     for (let i = 0; i < n; i++) {
-      this.create(this.leastUsedTarget(), undefined);
+      const worker = this.make(this.leastUsedTarget());
+      this.all.push(worker);
+      made.push(worker);
+      this.startPlaced(worker);
     }
     this.onStateChange();
+    return made;
+  }
+
+  /**
+   * A worker not yet started nor kept, e.g. a renewal's new connection (`standby`, with its
+   * own `onStateChange` besides the pool's). The autoscaler's busy mark applies to it too.
+   */
+  make(
+    target: string,
+    extra: {
+      address?: string;
+      standby?: boolean;
+      renewedFrom?: number;
+      onStateChange?: () => void;
+    } = {},
+  ): ChannelWorker {
+    const id = this.nextId++;
+    const { onStateChange } = extra;
+    // `null`: the target's name has not resolved yet; the member waits unstarted.
+    const placed = extra.address ?? this.placement?.place(target);
+    const worker: ChannelWorker = new ChannelWorker(
+      {
+        pool: this.options.name,
+        id,
+        target,
+        address: placed ?? undefined,
+        addressArgs: this.placement?.addressArgs(target),
+        credentials: this.options.credentials,
+        channelOptions: this.options.channelOptions,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        defaultDeadlineMs: this.options.defaultDeadlineMs,
+        latencyTauMs: this.options.peakEwma?.tauMs,
+        onStateChange: () => {
+          this.onStateChange();
+          this.placement?.changed(worker);
+          onStateChange?.();
+        },
+        reporter: new MemberReporter(this.options.name, id, target, this.logger),
+        successor: this.successor,
+        standby: extra.standby,
+        renewedFrom: extra.renewedFrom,
+      },
+      this.state,
+    );
+    if (this.busy !== undefined) {
+      worker.member.watchBusy(this.busy.mark, this.busy.onBusy);
+    }
+    return worker;
+  }
+
+  /** Starts a kept worker unless its target's name has not resolved yet (spreading starts it then). */
+  private startPlaced(worker: ChannelWorker): void {
+    if (worker.address !== undefined || this.placement?.place(worker.target) !== null) {
+      worker.start();
+    }
+  }
+
+  /** Set by the autoscaler: every member made from now on reports calls started past `mark`. */
+  watchBusy(mark: number, onBusy: (member: MemberChannel) => void): void {
+    this.busy = { mark, onBusy };
+    for (const worker of this.all) {
+      worker.member.watchBusy(mark, onBusy);
+    }
+  }
+
+  /**
+   * A renewal's last step: `fresh` takes `old`'s place in the list (the slot table is the
+   * caller's), and `old` drains. False, and nothing changes, when `old` is no longer kept
+   * (a scale-down or shutdown took it first).
+   */
+  swap(old: ChannelWorker, fresh: ChannelWorker, reason: string): boolean {
+    const index = this.all.indexOf(old);
+    if (index === -1) {
+      return false;
+    }
+    this.all[index] = fresh;
+    void this.drain([old], 'renewal', reason);
+    this.onStateChange();
+    return true;
   }
 
   /** Each member's latency estimate (`undefined` where none is kept), for the decay timer. */
@@ -88,7 +174,9 @@ export class PoolMembers {
 
   /** Makes and starts one worker on `target` dialling `address` (a make-before-break move). */
   addAt(target: string, address: string): ChannelWorker {
-    const worker = this.create(target, address);
+    const worker = this.make(target, { address });
+    this.all.push(worker);
+    worker.start();
     this.onStateChange();
     return worker;
   }
@@ -105,37 +193,6 @@ export class PoolMembers {
     this.all.splice(index, 1);
     this.onStateChange();
     return this.drain([worker], 'move', reason);
-  }
-
-  private create(target: string, address: string | undefined): ChannelWorker {
-    const id = this.nextId++;
-    const placed = address ?? this.placement?.place(target);
-    const worker: ChannelWorker = new ChannelWorker(
-      {
-        pool: this.options.name,
-        id,
-        target,
-        address: placed ?? undefined,
-        addressArgs: this.placement?.addressArgs(target),
-        credentials: this.options.credentials,
-        channelOptions: this.options.channelOptions,
-        connectTimeoutMs: this.options.connectTimeoutMs,
-        defaultDeadlineMs: this.options.defaultDeadlineMs,
-        latencyTauMs: this.options.peakEwma?.tauMs,
-        onStateChange: () => {
-          this.onStateChange();
-          this.placement?.changed(worker);
-        },
-        reporter: new MemberReporter(this.options.name, id, target, this.logger),
-        successor: this.successor,
-      },
-      this.state,
-    );
-    this.all.push(worker);
-    if (placed !== null) {
-      worker.start();
-    }
-    return worker;
   }
 
   /**
@@ -209,6 +266,7 @@ export class PoolMembers {
   describe(): PoolMemberInfo[] {
     return [...this.all, ...this.draining].map((worker) => {
       const slot = this.state.slotOfWorker(worker);
+      const renewAt = this.draining.has(worker) ? undefined : this.renewAtOf?.(worker);
       return {
         id: worker.id,
         slot: slot ?? null,
@@ -226,11 +284,14 @@ export class PoolMembers {
         ...(worker.member.latency !== undefined && {
           latencyMs: Math.round(worker.member.latency.cost * 1000) / 1000,
         }),
+        ...(worker.config.renewedFrom !== undefined && { renewedFrom: worker.config.renewedFrom }),
+        channels: worker.generation,
         ...(worker.readySince !== undefined && {
           readySince: new Date(worker.readySince).toISOString(),
         }),
         ...(worker.lastError !== undefined && { lastError: worker.lastError }),
         ...(worker.out !== undefined && { out: describeOut(worker.out) }),
+        ...(renewAt !== undefined && { renewAt: new Date(renewAt).toISOString() }),
       };
     });
   }

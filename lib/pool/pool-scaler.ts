@@ -1,9 +1,19 @@
 import { Mutex } from 'async-mutex';
 import { MAX_POOL_SIZE } from '../grpc-pool.constants.js';
-import { PoolClosedError } from '../errors/pool.errors.js';
+import { PoolArgumentError, PoolClosedError } from '../errors/pool.errors.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { publish, type ScaleEvent } from '../telemetry/pool-events.js';
+import type { ChannelWorker } from './channel-worker.js';
 import type { PoolMembers } from './pool-members.js';
+
+/** How a manual scale operation treats the autoscaler's bounds. */
+export interface ManualScaleOptions {
+  /**
+   * With `autoscale` on, a size outside `[min, max]` is refused (PoolArgumentError) unless
+   * this is true: then the bound moves to the new size. Default false.
+   */
+  moveBounds?: boolean;
+}
 
 /**
  * Grows and shrinks one pool, one operation at a time in the order asked: each operation
@@ -12,6 +22,8 @@ import type { PoolMembers } from './pool-members.js';
  */
 export class PoolScaler {
   private readonly lock = new Mutex();
+  /** The autoscaler's bounds when autoscaling is on: manual operations keep within them. */
+  bounds: { min: number; max: number } | undefined = undefined;
 
   constructor(
     private readonly pool: string,
@@ -25,23 +37,26 @@ export class PoolScaler {
     return this.run('start', size, () => this.grow(size));
   }
 
-  scaleUp(n: number): Promise<number> {
+  scaleUp(n: number, options?: ManualScaleOptions): Promise<number> {
     return this.run('scaleUp', n, () => {
       this.check('scaleUp(n)', n, 1, MAX_POOL_SIZE - this.members.size);
+      this.keepInBounds('scaleUp(n)', this.members.size + n, options);
       return this.grow(n);
     });
   }
 
-  scaleDown(n: number): Promise<number> {
+  scaleDown(n: number, options?: ManualScaleOptions): Promise<number> {
     return this.run('scaleDown', n, () => {
       this.check('scaleDown(n)', n, 1, this.members.size - 1);
+      this.keepInBounds('scaleDown(n)', this.members.size - n, options);
       return this.shrink(n);
     });
   }
 
-  resize(size: number): Promise<number> {
+  resize(size: number, options?: ManualScaleOptions): Promise<number> {
     return this.run('resize', size, () => {
       this.check('resize(size)', size, 1, MAX_POOL_SIZE);
+      this.keepInBounds('resize(size)', size, options);
       const current = this.members.size;
       return size > current ? this.grow(size - current) : this.shrink(current - size);
     });
@@ -59,6 +74,38 @@ export class PoolScaler {
       }
       return change();
     });
+  }
+
+  /**
+   * The autoscaler's add: one member, unless the pool reached `bounds.max` by its turn.
+   * Resolves with the new worker (not yet ready), or `undefined`.
+   */
+  async autoscaleUp(): Promise<ChannelWorker | undefined> {
+    let made: ChannelWorker | undefined;
+    await this.run('autoscale', 1, () => {
+      if (this.bounds !== undefined && this.members.size < this.bounds.max) {
+        [made] = this.members.add(1);
+      }
+      return this.members.size;
+    });
+    return made;
+  }
+
+  /**
+   * The autoscaler's removal: the member with the fewest calls, unless the pool reached
+   * `bounds.min` by its turn. Its drain runs outside the lock (shutdown waits for it), so
+   * that an add the load asks for meanwhile is not held up by it.
+   */
+  async autoscaleDown(): Promise<boolean> {
+    let removed = false;
+    await this.run('autoscale', -1, () => {
+      if (this.bounds !== undefined && this.members.size > this.bounds.min) {
+        void this.members.remove(1, this.cancelReason('scaled down'));
+        removed = true;
+      }
+      return this.members.size;
+    });
+    return removed;
   }
 
   /**
@@ -121,6 +168,29 @@ export class PoolScaler {
 
   private cancelReason(what: string): string {
     return `gRPC pool "${this.pool}" ${what} and its drainTimeoutMs (${this.drainTimeoutMs} ms) passed`;
+  }
+
+  private keepInBounds(
+    method: string,
+    size: number,
+    options: ManualScaleOptions | undefined,
+  ): void {
+    const bounds = this.bounds;
+    if (bounds === undefined || (size >= bounds.min && size <= bounds.max)) {
+      return;
+    }
+    if (options?.moveBounds === true) {
+      bounds.min = Math.min(bounds.min, size);
+      bounds.max = Math.max(bounds.max, size);
+      return;
+    }
+    throw new PoolArgumentError(
+      this.pool,
+      method,
+      `would make the pool ${size} member(s), outside its autoscale bounds ` +
+        `[${bounds.min}, ${bounds.max}] (autoscale.min, autoscale.max); stay within them, or ` +
+        'pass { moveBounds: true } to move the bound to the new size',
+    );
   }
 
   private check(method: string, value: unknown, min: number, max: number): void {

@@ -24,7 +24,9 @@ import { PoolChannel } from '../channel/pool-channel.js';
 import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
-import { PoolScaler } from './pool-scaler.js';
+import { PoolScaler, type ManualScaleOptions } from './pool-scaler.js';
+import { AdaptivePool } from './adaptive-pool.js';
+import type { MemberRenewal } from './member-renewal.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
@@ -63,6 +65,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly spread: AddressSpread | undefined;
   /** Health checking and outlier ejection, when the options turn either on. */
   private readonly health: MemberHealth | undefined;
+  /** Autoscaling and renewal (opt-in). */
+  private readonly adaptive: AdaptivePool;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -121,7 +125,18 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.connectivity = new PoolConnectivity(() =>
       this.closing ? State.SHUTDOWN : this.roster.connectivity(),
     );
-    state.onChange(() => this.connectivity.refresh());
+    this.adaptive = new AdaptivePool(
+      options,
+      this.roster,
+      this.scaler,
+      state,
+      this.logger,
+      () => this.closing !== undefined,
+    );
+    state.onChange(() => {
+      this.connectivity.refresh();
+      this.adaptive.tableChanged();
+    });
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),
@@ -257,21 +272,33 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * Adds `n` members; resolves with the new size. Scale operations run one at a time, in
    * the order they were asked for; each checks its argument against the size it finds.
    */
-  scaleUp(n: number): Promise<number> {
-    return this.scaler.scaleUp(n);
+  scaleUp(n: number, options?: ManualScaleOptions): Promise<number> {
+    return this.scaler.scaleUp(n, options);
   }
 
   /**
    * Removes `n` members, idle or least-loaded first, and drains them: their calls in flight
    * finish (up to `drainTimeoutMs`) before their connections close. Resolves with the new size.
    */
-  scaleDown(n: number): Promise<number> {
-    return this.scaler.scaleDown(n);
+  scaleDown(n: number, options?: ManualScaleOptions): Promise<number> {
+    return this.scaler.scaleDown(n, options);
   }
 
-  /** Grows or shrinks the pool to `size` members; resolves with the new size. */
-  resize(size: number): Promise<number> {
-    return this.scaler.resize(size);
+  /**
+   * Grows or shrinks the pool to `size` members; resolves with the new size. With
+   * `autoscale` on, manual sizes stay within `[min, max]` unless `{ moveBounds: true }`,
+   * and the autoscaler goes on from the size they leave.
+   */
+  resize(size: number, options?: ManualScaleOptions): Promise<number> {
+    return this.scaler.resize(size, options);
+  }
+
+  /**
+   * @internal Make-before-break renewal of one member at a time (max age, reset budgets,
+   * moves): `memberRenewal.renew(worker, reason)`.
+   */
+  get memberRenewal(): MemberRenewal {
+    return this.adaptive.renewal;
   }
 
   /** A snapshot: expected size, ready count, strategy and every member. */
@@ -289,6 +316,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       callsFailed: sum(members, 'callsFailed'),
       picks: this.picks,
       members,
+      ...optional('autoscale', this.adaptive.autoscaleStatus()),
+      ...optional('renewal', this.adaptive.renewalStatus()),
     };
   }
 
@@ -322,6 +351,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (!this.closing) {
       this.latencyDecay?.start();
     }
+    this.adaptive.start();
     if (this.options.statusIntervalMs > 0) {
       this.statusTimer = setInterval(
         () => publish('status', () => ({ pool: this.name, status: this.status() })),
@@ -360,7 +390,9 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.health?.stop();
     this.lifetime.abort();
     this.connectivity.refresh();
-    const cancelled = await this.scaler.stop();
+    // Members first (out of the list, a renewal in flight can no longer swap in), then the
+    // renewal's own new connection, closed with its sockets.
+    const [cancelled] = await Promise.all([this.scaler.stop(), this.adaptive.stop()]);
     if (cancelled > 0) {
       this.logger.warn(
         `cancelled ${cancelled} call(s) still in flight after drainTimeoutMs (${this.options.drainTimeoutMs} ms)`,
@@ -386,4 +418,9 @@ function sum(
   field: 'inFlight' | 'callsStarted' | 'callsFailed',
 ): number {
   return members.reduce((total, member) => total + member[field], 0);
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -55,6 +55,24 @@ export class PoolStateService<
   }
 
   /**
+   * @internal Make-before-break in one critical section: `fresh` takes `old`'s slot (or, when
+   * `old` holds none, the next one), so the ready count never drops. `old` leaves the table.
+   */
+  replace(old: W, fresh: W, member: M): Promise<number> {
+    return this.mutex.runExclusive(() => {
+      const slot = this.slotOf.get(old);
+      if (slot === undefined) {
+        return this.changed(this.registerNow(fresh, member));
+      }
+      this.slotOf.delete(old);
+      this.slots[slot] = member;
+      this.workerAt[slot] = fresh;
+      this.slotOf.set(fresh, slot);
+      return this.changed(slot);
+    });
+  }
+
+  /**
    * @internal Called after every mutation, inside it: whoever it tells sees the table as it
    * now is (the pool reports its connectivity from here, so READY means a member can be
    * picked at the moment a watcher hears it). One listener; the pool that owns the table.

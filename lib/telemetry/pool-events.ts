@@ -35,6 +35,16 @@ export const POOL_EVENTS = {
   addressResolveFailed: 'nestjs-grpc-pool:addresses:resolve-failed',
   /** {@link MemberMovedEvent}: a member went to another address of its target. */
   memberMoved: 'nestjs-grpc-pool:member:moved',
+  /** {@link AutoscaleDecisionEvent}: the autoscaler adds or removes a member, and why. */
+  autoscaleDecision: 'nestjs-grpc-pool:autoscale:decision',
+  /** {@link AutoscaleThrashEvent}: five autoscaler resizes in a row alternated direction. */
+  autoscaleThrash: 'nestjs-grpc-pool:autoscale:thrash',
+  /** {@link RenewalEvent} with `phase: 'start'`: a member's new connection is being made. */
+  renewalStart: 'nestjs-grpc-pool:renewal:start',
+  /** {@link RenewalEvent} with `phase: 'done'`: the new connection took the member's slot. */
+  renewalDone: 'nestjs-grpc-pool:renewal:done',
+  /** {@link RenewalEvent} with `phase: 'failed'`: the old member keeps serving; `error` says why. */
+  renewalFailed: 'nestjs-grpc-pool:renewal:failed',
   /** {@link PoolStatusEvent}: the periodic snapshot, every `statusIntervalMs`. */
   status: 'nestjs-grpc-pool:status',
   /** {@link MemberHealthEvent}: a member's server answered a different health status. */
@@ -94,7 +104,8 @@ export interface MemberReconnectEvent extends MemberEventBase {
 
 export interface ScaleEvent extends PoolEventBase {
   readonly phase: 'requested' | 'done';
-  readonly operation: 'start' | 'scaleUp' | 'scaleDown' | 'resize';
+  /** `'autoscale'`: the autoscaler's own add or removal of one member. */
+  readonly operation: 'start' | 'scaleUp' | 'scaleDown' | 'resize' | 'autoscale';
   /** The argument: members to add or remove, or the size asked for. */
   readonly requested: number;
   /** Size before the operation. */
@@ -106,16 +117,16 @@ export interface ScaleEvent extends PoolEventBase {
 }
 
 export interface DrainStartEvent extends PoolEventBase {
-  /** `'move'`: the old member of a make-before-break move to another address. */
-  readonly reason: 'scale-down' | 'shutdown' | 'move';
+  /** `'move'`: the old member of a make-before-break move to another address; `'renewal'`: the old member of a renewal. */
+  readonly reason: 'scale-down' | 'shutdown' | 'move' | 'renewal';
   readonly members: number;
   /** Calls in flight on the drained members when the drain began. */
   readonly inFlight: number;
 }
 
 export interface DrainEndEvent extends PoolEventBase {
-  /** `'move'`: the old member of a make-before-break move to another address. */
-  readonly reason: 'scale-down' | 'shutdown' | 'move';
+  /** `'move'`: the old member of a make-before-break move to another address; `'renewal'`: the old member of a renewal. */
+  readonly reason: 'scale-down' | 'shutdown' | 'move' | 'renewal';
   /** Calls still in flight at `drainTimeoutMs`, cancelled. */
   readonly cancelled: number;
   readonly durationMs: number;
@@ -151,6 +162,47 @@ export interface MemberMovedEvent extends MemberEventBase {
    */
   readonly makeBeforeBreak: boolean;
   readonly newMemberId?: number;
+}
+
+/** Why the autoscaler resized: the numbers behind the decision. */
+export interface AutoscaleDecisionEvent extends PoolEventBase {
+  readonly action: 'scale-up' | 'scale-down';
+  /** In words, e.g. `least-loaded ready member has 70 calls in flight >= mark 70`. */
+  readonly reason: string;
+  /** Members before and after. */
+  readonly from: number;
+  readonly to: number;
+  /** Calls in flight over the pool when decided (scale-up) or the window's peak (scale-down). */
+  readonly inFlight: number;
+  /** scale-up: fewest calls in flight on a ready member; scale-down: the bound the peak met. */
+  readonly threshold: number;
+}
+
+/** The autoscaler went up and down five times in a row: its settings fight the load. */
+export interface AutoscaleThrashEvent extends PoolEventBase {
+  /** The last resizes, oldest first. */
+  readonly directions: ReadonlyArray<'scale-up' | 'scale-down'>;
+  /** What to change, in words. */
+  readonly advice: string;
+}
+
+/** Why a member is renewed: its max age, a server's reset budget, a move, or a caller's. */
+export type RenewalReason = 'max-age' | 'reset-budget' | 'move' | 'unhealthy' | 'manual';
+
+export interface RenewalEvent extends PoolEventBase {
+  readonly phase: 'start' | 'done' | 'failed';
+  readonly reason: RenewalReason;
+  /** The member renewed. */
+  readonly memberId: number;
+  /** Its successor (on `done`, and on `failed` once it was made). */
+  readonly newMemberId?: number;
+  readonly target: string;
+  /** How long the old member had been READY, in ms (0 when it was not). */
+  readonly ageMs: number;
+  /** From start to done or failed, in ms. */
+  readonly durationMs?: number;
+  /** Why it failed (on `failed`). */
+  readonly error?: string;
 }
 
 export interface PoolStatusEvent extends PoolEventBase {
@@ -199,6 +251,11 @@ const channels = {
   addressesChanged: diagnostics.channel(POOL_EVENTS.addressesChanged),
   addressResolveFailed: diagnostics.channel(POOL_EVENTS.addressResolveFailed),
   memberMoved: diagnostics.channel(POOL_EVENTS.memberMoved),
+  autoscaleDecision: diagnostics.channel(POOL_EVENTS.autoscaleDecision),
+  autoscaleThrash: diagnostics.channel(POOL_EVENTS.autoscaleThrash),
+  renewalStart: diagnostics.channel(POOL_EVENTS.renewalStart),
+  renewalDone: diagnostics.channel(POOL_EVENTS.renewalDone),
+  renewalFailed: diagnostics.channel(POOL_EVENTS.renewalFailed),
   status: diagnostics.channel(POOL_EVENTS.status),
   memberHealth: diagnostics.channel(POOL_EVENTS.memberHealth),
   memberOut: diagnostics.channel(POOL_EVENTS.memberOut),
@@ -220,6 +277,11 @@ interface EventPayloads {
   addressesChanged: AddressesChangedEvent;
   addressResolveFailed: AddressResolveFailedEvent;
   memberMoved: MemberMovedEvent;
+  autoscaleDecision: AutoscaleDecisionEvent;
+  autoscaleThrash: AutoscaleThrashEvent;
+  renewalStart: RenewalEvent;
+  renewalDone: RenewalEvent;
+  renewalFailed: RenewalEvent;
   status: PoolStatusEvent;
   memberHealth: MemberHealthEvent;
   memberOut: MemberOutEvent;

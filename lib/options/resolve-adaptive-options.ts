@@ -1,0 +1,153 @@
+import type { ChannelInterface } from '@grpc/grpc-js';
+import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
+import type {
+  GrpcPoolOptions,
+  ResolvedAutoscaleOptions,
+} from '../interfaces/grpc-pool-options.interface.js';
+import { didYouMean, type OptionChecker } from './option-checker.js';
+
+/** Defaults of `autoscale` (see `GrpcPoolAutoscaleOptions`). */
+export const AUTOSCALE_DEFAULTS = {
+  streamsPerMember: 100,
+  scaleUpAt: 0.7,
+  scaleDownAt: 0.6,
+  cooldownMs: 1_000,
+  sampleIntervalMs: 30_000,
+  windows: 3,
+} as const;
+
+/** Defaults of connection renewal. */
+export const RENEWAL_DEFAULTS = {
+  maxConnectionAgeJitter: 0.125,
+  warmUpTimeoutMs: 5_000,
+} as const;
+
+const AUTOSCALE_KEYS = ['min', 'max', ...Object.keys(AUTOSCALE_DEFAULTS)];
+
+/** The adaptive options, checked: autoscaling and renewal (both off unless asked for). */
+export interface AdaptiveOptions {
+  readonly autoscale: ResolvedAutoscaleOptions | undefined;
+  readonly maxConnectionAgeMs: number;
+  readonly maxConnectionAgeJitter: number;
+  readonly warmUp: ((channel: ChannelInterface) => Promise<unknown>) | undefined;
+  readonly warmUpTimeoutMs: number;
+}
+
+/** Checks `autoscale`, `maxConnectionAgeMs`, its jitter and `warmUp`, reporting to `check`. */
+export function resolveAdaptiveOptions(
+  check: OptionChecker,
+  options: GrpcPoolOptions,
+): AdaptiveOptions {
+  const warmUp = options.warmUp;
+  if (warmUp !== undefined && typeof warmUp !== 'function') {
+    check.report('warmUp', warmUp, 'a function (channel) => Promise, e.g. a cheap RPC');
+  }
+  const maxConnectionAgeMs = options.maxConnectionAgeMs ?? 0;
+  if (maxConnectionAgeMs !== 0) {
+    check.integer('maxConnectionAgeMs', maxConnectionAgeMs, 1_000, MAX_TIMER_MS);
+  }
+  return {
+    autoscale: resolveAutoscale(check, options.autoscale),
+    maxConnectionAgeMs,
+    maxConnectionAgeJitter: fraction(
+      check,
+      'maxConnectionAgeJitter',
+      options.maxConnectionAgeJitter ?? RENEWAL_DEFAULTS.maxConnectionAgeJitter,
+      0,
+      0.5,
+    ),
+    warmUp: typeof warmUp === 'function' ? warmUp : undefined,
+    warmUpTimeoutMs: check.integer(
+      'warmUpTimeoutMs',
+      options.warmUpTimeoutMs ?? RENEWAL_DEFAULTS.warmUpTimeoutMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+  };
+}
+
+function resolveAutoscale(
+  check: OptionChecker,
+  raw: unknown,
+): ResolvedAutoscaleOptions | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const given = check.record('autoscale', raw);
+  for (const key of Object.keys(given)) {
+    if (!AUTOSCALE_KEYS.includes(key)) {
+      check.report(
+        `autoscale.${key}`,
+        given[key],
+        `one of ${AUTOSCALE_KEYS.join(', ')}${didYouMean(key, AUTOSCALE_KEYS)}`,
+      );
+    }
+  }
+  const min = check.integer('autoscale.min', given.min, 1, MAX_POOL_SIZE);
+  const max = check.integer('autoscale.max', given.max, min, MAX_POOL_SIZE);
+  const scaleUpAt = fraction(
+    check,
+    'autoscale.scaleUpAt',
+    given.scaleUpAt ?? AUTOSCALE_DEFAULTS.scaleUpAt,
+    0.01,
+    1,
+  );
+  const scaleDownAt = fraction(
+    check,
+    'autoscale.scaleDownAt',
+    given.scaleDownAt ?? AUTOSCALE_DEFAULTS.scaleDownAt,
+    0.01,
+    1,
+  );
+  if (scaleDownAt >= scaleUpAt) {
+    check.problem(
+      'autoscale.scaleDownAt',
+      `is ${scaleDownAt}: expected less than autoscale.scaleUpAt (${scaleUpAt}), or the pool would shrink into a size it grows out of again`,
+    );
+  }
+  return Object.freeze({
+    min,
+    max,
+    streamsPerMember: check.integer(
+      'autoscale.streamsPerMember',
+      given.streamsPerMember ?? AUTOSCALE_DEFAULTS.streamsPerMember,
+      1,
+      1_000_000,
+    ),
+    scaleUpAt,
+    scaleDownAt,
+    cooldownMs: check.integer(
+      'autoscale.cooldownMs',
+      given.cooldownMs ?? AUTOSCALE_DEFAULTS.cooldownMs,
+      0,
+      MAX_TIMER_MS,
+    ),
+    sampleIntervalMs: check.integer(
+      'autoscale.sampleIntervalMs',
+      given.sampleIntervalMs ?? AUTOSCALE_DEFAULTS.sampleIntervalMs,
+      100,
+      MAX_TIMER_MS,
+    ),
+    windows: check.integer(
+      'autoscale.windows',
+      given.windows ?? AUTOSCALE_DEFAULTS.windows,
+      1,
+      1_000,
+    ),
+  });
+}
+
+/** `value` when it is a finite number in `[min, max]`; otherwise reports it and returns `min`. */
+function fraction(
+  check: OptionChecker,
+  option: string,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    check.report(option, value, `a number from ${min} to ${max}`);
+    return min;
+  }
+  return value;
+}
