@@ -31,6 +31,7 @@ export type {
   GrpcPoolAutoscaleOptions,
   GrpcPoolBackoffOptions,
   GrpcPoolHealthProbeOptions,
+  GrpcPoolResetBudgetOptions,
   GrpcPoolKeepaliveOptions,
   GrpcPoolOutlierEjectionOptions,
   GrpcPoolModuleExtras,
@@ -80,6 +81,7 @@ export {
   type MemberMovedEvent,
   type PoolStatusEvent,
   type RenewalEvent,
+  type ResetBudgetExceededEvent,
   type RenewalReason,
   type ScaleEvent,
 } from './telemetry/pool-events.js';

@@ -1,3 +1,4 @@
+import type { ResolvedResetBudget } from '../options/resolve-adaptive-options.js';
 import type {
   ChannelCredentials,
   ChannelInterface,
@@ -31,6 +32,16 @@ export interface GrpcPoolBackoffOptions {
   initialMs?: number;
   /** `grpc.max_reconnect_backoff_ms` (grpc-js default 120,000). */
   maxMs?: number;
+}
+
+/** The server's rapid-reset allowance per connection, mirrored by the pool (see `resetBudget`). */
+export interface GrpcPoolResetBudgetOptions {
+  /** RST_STREAM frames a connection may send at once. Default 1,000 (Node's `streamResetBurst`). */
+  burst?: number;
+  /** Refill per second. Default 33 (Node's `streamResetRate`). */
+  perSecond?: number;
+  /** Renew the member when fewer than this share of `burst` is left. Default 0.25. */
+  renewBelow?: number;
 }
 
 /** Active health checking of every member over its own connection (`grpc.health.v1`). */
@@ -238,6 +249,17 @@ export interface GrpcPoolOptions {
    */
   maxConnectionAgeJitter?: number;
   /**
+   * Keep every connection inside the server's rapid-reset allowance. Servers end an HTTP/2
+   * session whose client resets streams too fast (Node's nghttp2: a burst of 1,000
+   * RST_STREAM per connection, refilled at 33/s; then every call on it fails with
+   * "Session closed with error code 2"), and every call the client ends early (cancel,
+   * deadline, a Nest unsubscribe) is one reset. The pool counts them per member and renews
+   * a member make-before-break (a fresh connection has a full allowance) once fewer than
+   * `renewBelow x burst` are left. Default on, with Node's numbers; `false` turns it off.
+   * @example resetBudget: { burst: 1_000, perSecond: 33, renewBelow: 0.25 }
+   */
+  resetBudget?: GrpcPoolResetBudgetOptions | false;
+  /**
    * Run before a renewal's new connection takes a slot, e.g. a cheap RPC on `channel` (a
    * member: the call rides the new connection). Rejecting, or taking longer than
    * `warmUpTimeoutMs`, is retried once; failing twice leaves the old member serving.
@@ -285,6 +307,8 @@ export interface ResolvedPoolOptions {
   /** 0: no renewal by age. */
   readonly maxConnectionAgeMs: number;
   readonly maxConnectionAgeJitter: number;
+  /** The reset budget per member, or `undefined` with `resetBudget: false`. */
+  readonly resetBudget: ResolvedResetBudget | undefined;
   readonly warmUp: ((channel: ChannelInterface) => Promise<unknown>) | undefined;
   readonly warmUpTimeoutMs: number;
 }

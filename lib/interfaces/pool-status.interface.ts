@@ -55,6 +55,13 @@ export interface PoolMemberInfo {
    */
   readonly latencyMs?: number;
   /**
+   * Calls on this member the client ended early (cancelled, deadline): each one a stream
+   * reset the server counts against its rapid-reset guard. With `resetBudget` on.
+   */
+  readonly resets?: number;
+  /** What is left of the member's connection's reset allowance, as the pool mirrors it. */
+  readonly resetBudgetLeft?: number;
+  /**
    * The address the member dials when the pool spreads a host-name target over its
    * addresses (`addressMode: 'spread'`), e.g. `'10.0.0.7:50051'` or `'[::1]:50051'`.
    */

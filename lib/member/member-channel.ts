@@ -8,6 +8,7 @@ import {
 import type { Call, ChannelRef, ServerSurfaceCall } from './grpc-types.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 import { CountedCall } from './counted-call.js';
+import type { ResetBudget } from './reset-budget.js';
 import type { PeakEwma } from './peak-ewma.js';
 
 /** grpc-js's (1.14) status details for a call still queued when its channel closes. */
@@ -49,6 +50,11 @@ export class MemberChannel implements Channel, PoolMemberLoad {
    */
   private busyMark = Infinity;
   private onBusy: (member: MemberChannel) => void = () => {};
+  /**
+   * The server's rapid-reset allowance for this member's connection, mirrored (see
+   * `ResetBudget`); `undefined` with `resetBudget: false`.
+   */
+  resetBudget: ResetBudget | undefined = undefined;
 
   constructor(
     /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
@@ -159,6 +165,10 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       }
     } else {
       this.failureStreak = 0;
+    }
+    // CANCELLED, DEADLINE_EXCEEDED: the client ended the call early, one RST_STREAM. O(1).
+    if ((index === 1 || index === 4) && this.resetBudget !== undefined) {
+      this.resetBudget.spend();
     }
     if (--this.inFlight === 0 && this.idleWaiters) {
       this.wakeIdleWaiters();

@@ -22,7 +22,19 @@ export const RENEWAL_DEFAULTS = {
   warmUpTimeoutMs: 5_000,
 } as const;
 
+/**
+ * Defaults of `resetBudget`: Node's HTTP/2 server (nghttp2) allows 1,000 RST_STREAM frames
+ * of burst per connection, refilled at 33 a second. A member is renewed once a quarter of
+ * its budget is left.
+ */
+export const RESET_BUDGET_DEFAULTS = {
+  burst: 1_000,
+  perSecond: 33,
+  renewBelow: 0.25,
+} as const;
+
 const AUTOSCALE_KEYS = ['min', 'max', ...Object.keys(AUTOSCALE_DEFAULTS)];
+const RESET_BUDGET_KEYS = Object.keys(RESET_BUDGET_DEFAULTS);
 
 /** The adaptive options, checked: autoscaling and renewal (both off unless asked for). */
 export interface AdaptiveOptions {
@@ -31,6 +43,15 @@ export interface AdaptiveOptions {
   readonly maxConnectionAgeJitter: number;
   readonly warmUp: ((channel: ChannelInterface) => Promise<unknown>) | undefined;
   readonly warmUpTimeoutMs: number;
+  readonly resetBudget: ResolvedResetBudget | undefined;
+}
+
+/** `resetBudget`, checked: the server's allowance and the tokens left at which to renew. */
+export interface ResolvedResetBudget {
+  readonly burst: number;
+  readonly perSecond: number;
+  /** Tokens left at which the member is renewed: `renewBelow x burst`. */
+  readonly margin: number;
 }
 
 /** Checks `autoscale`, `maxConnectionAgeMs`, its jitter and `warmUp`, reporting to `check`. */
@@ -47,6 +68,7 @@ export function resolveAdaptiveOptions(
     check.integer('maxConnectionAgeMs', maxConnectionAgeMs, 1_000, MAX_TIMER_MS);
   }
   return {
+    resetBudget: resolveResetBudget(check, options.resetBudget),
     autoscale: resolveAutoscale(check, options.autoscale),
     maxConnectionAgeMs,
     maxConnectionAgeJitter: fraction(
@@ -64,6 +86,43 @@ export function resolveAdaptiveOptions(
       MAX_TIMER_MS,
     ),
   };
+}
+
+function resolveResetBudget(check: OptionChecker, raw: unknown): ResolvedResetBudget | undefined {
+  if (raw === false) {
+    return undefined;
+  }
+  const given = raw === undefined || raw === true ? {} : check.record('resetBudget', raw);
+  for (const key of Object.keys(given)) {
+    if (!RESET_BUDGET_KEYS.includes(key)) {
+      check.report(
+        `resetBudget.${key}`,
+        given[key],
+        `one of ${RESET_BUDGET_KEYS.join(', ')}${didYouMean(key, RESET_BUDGET_KEYS)}, or resetBudget: false`,
+      );
+    }
+  }
+  const burst = check.integer(
+    'resetBudget.burst',
+    given.burst ?? RESET_BUDGET_DEFAULTS.burst,
+    1,
+    1_000_000,
+  );
+  const perSecond = fraction(
+    check,
+    'resetBudget.perSecond',
+    given.perSecond ?? RESET_BUDGET_DEFAULTS.perSecond,
+    0,
+    1_000_000,
+  );
+  const renewBelow = fraction(
+    check,
+    'resetBudget.renewBelow',
+    given.renewBelow ?? RESET_BUDGET_DEFAULTS.renewBelow,
+    0.01,
+    0.99,
+  );
+  return Object.freeze({ burst, perSecond, margin: Math.max(1, Math.round(burst * renewBelow)) });
 }
 
 function resolveAutoscale(

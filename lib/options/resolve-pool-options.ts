@@ -54,6 +54,7 @@ const KNOWN_OPTIONS = new Set([
   'autoscale',
   'maxConnectionAgeMs',
   'maxConnectionAgeJitter',
+  'resetBudget',
   'warmUp',
   'warmUpTimeoutMs',
 ]);

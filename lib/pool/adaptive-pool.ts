@@ -8,13 +8,14 @@ import { Autoscaler } from './autoscaler.js';
 import type { ChannelWorker } from './channel-worker.js';
 import { MemberAging } from './member-aging.js';
 import { MemberRenewal } from './member-renewal.js';
+import { ResetGuard } from './reset-guard.js';
 import type { PoolMembers } from './pool-members.js';
 import type { PoolScaler } from './pool-scaler.js';
 
 /**
- * The adaptive parts of one pool, all opt-in: the autoscaler (`autoscale`), renewal by age
- * (`maxConnectionAgeMs`) and the renewal machinery itself (always there, for other callers:
- * reset budgets, moves). Wires them to the pool's members, scaler and slot table.
+ * The adaptive parts of one pool: the autoscaler (`autoscale`), renewal by age
+ * (`maxConnectionAgeMs`), renewal when a connection's reset budget runs low (`resetBudget`,
+ * on by default) and the renewal machinery itself (always there, for other callers: moves). Wires them to the pool's members, scaler and slot table.
  */
 export class AdaptivePool {
   /** Make-before-break renewal of one member at a time. */
@@ -33,6 +34,10 @@ export class AdaptivePool {
     private readonly isClosed: () => boolean,
   ) {
     this.renewal = new MemberRenewal(options, roster, state, logger);
+    if (options.resetBudget !== undefined) {
+      const guard = new ResetGuard(options.name, options.resetBudget, this.renewal, logger);
+      roster.onResetBudgetLow = (worker) => guard.budgetLow(worker);
+    }
     if (options.maxConnectionAgeMs > 0) {
       const aging = new MemberAging(
         options.maxConnectionAgeMs,

@@ -245,6 +245,8 @@ export class ChannelWorker {
     }
     if (state === State.READY) {
       this.readySince = now;
+      // A new connection (a reconnect after a GOAWAY or a drop): the server's allowance is whole again.
+      this.member.resetBudget?.refill();
       this.startedWhenReady = this.member.started;
       this.lastError = undefined;
       this.inOutage = false;

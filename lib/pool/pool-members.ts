@@ -10,6 +10,7 @@ import type { MemberChannel } from '../member/member-channel.js';
 import type { PeakEwma } from '../member/peak-ewma.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
+import { ResetBudget } from '../member/reset-budget.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
@@ -51,6 +52,8 @@ export class PoolMembers {
   /** When `maxConnectionAgeMs` renews a worker (ms since epoch), for `describe()`. */
   renewAtOf: ((worker: ChannelWorker) => number | undefined) | undefined = undefined;
   private busy: { mark: number; onBusy: (member: MemberChannel) => void } | undefined;
+  /** Told when a member's reset budget runs low (set by the pool: it renews the member). */
+  onResetBudgetLow: ((worker: ChannelWorker) => void) | undefined = undefined;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
@@ -130,6 +133,15 @@ export class PoolMembers {
     );
     if (this.busy !== undefined) {
       worker.member.watchBusy(this.busy.mark, this.busy.onBusy);
+    }
+    const budget = this.options.resetBudget;
+    if (budget !== undefined) {
+      worker.member.resetBudget = new ResetBudget(
+        budget.burst,
+        budget.perSecond,
+        budget.margin,
+        () => this.onResetBudgetLow?.(worker),
+      );
     }
     return worker;
   }
@@ -273,6 +285,10 @@ export class PoolMembers {
         state: State[worker.state] as MemberState,
         inFlight: worker.member.inFlight,
         callsStarted: worker.member.started,
+        ...(worker.member.resetBudget !== undefined && {
+          resets: worker.member.resetBudget.resets,
+          resetBudgetLeft: Math.floor(worker.member.resetBudget.remaining()),
+        }),
         callsFailed:
           worker.member.started - worker.member.inFlight - worker.member.endedByStatus[0],
         callsByStatus: byStatusName(worker.member.endedByStatus),

@@ -45,6 +45,8 @@ export const POOL_EVENTS = {
   renewalDone: 'nestjs-grpc-pool:renewal:done',
   /** {@link RenewalEvent} with `phase: 'failed'`: the old member keeps serving; `error` says why. */
   renewalFailed: 'nestjs-grpc-pool:renewal:failed',
+  /** {@link ResetBudgetExceededEvent}: resets come faster than renewing members can absorb. */
+  resetBudgetExceeded: 'nestjs-grpc-pool:reset-budget:exceeded',
   /** {@link PoolStatusEvent}: the periodic snapshot, every `statusIntervalMs`. */
   status: 'nestjs-grpc-pool:status',
   /** {@link MemberHealthEvent}: a member's server answered a different health status. */
@@ -189,6 +191,20 @@ export interface AutoscaleThrashEvent extends PoolEventBase {
 /** Why a member is renewed: its max age, a server's reset budget, a move, or a caller's. */
 export type RenewalReason = 'max-age' | 'reset-budget' | 'move' | 'unhealthy' | 'manual';
 
+/**
+ * A member ran through its reset budget within seconds of connecting: even renewed, each
+ * connection lasts so little that the server's guard will end sessions. Lower the rate of
+ * cancelled and expiring calls, add members, or raise the server's allowance.
+ */
+export interface ResetBudgetExceededEvent extends MemberEventBase {
+  /** Resets per second the member's connection sent, measured over its life. */
+  readonly resetsPerSecond: number;
+  readonly burst: number;
+  readonly perSecond: number;
+  /** How long the connection lasted before its budget ran low (ms). */
+  readonly connectionMs: number;
+}
+
 export interface RenewalEvent extends PoolEventBase {
   readonly phase: 'start' | 'done' | 'failed';
   readonly reason: RenewalReason;
@@ -256,6 +272,7 @@ const channels = {
   renewalStart: diagnostics.channel(POOL_EVENTS.renewalStart),
   renewalDone: diagnostics.channel(POOL_EVENTS.renewalDone),
   renewalFailed: diagnostics.channel(POOL_EVENTS.renewalFailed),
+  resetBudgetExceeded: diagnostics.channel(POOL_EVENTS.resetBudgetExceeded),
   status: diagnostics.channel(POOL_EVENTS.status),
   memberHealth: diagnostics.channel(POOL_EVENTS.memberHealth),
   memberOut: diagnostics.channel(POOL_EVENTS.memberOut),
@@ -282,6 +299,7 @@ interface EventPayloads {
   renewalStart: RenewalEvent;
   renewalDone: RenewalEvent;
   renewalFailed: RenewalEvent;
+  resetBudgetExceeded: ResetBudgetExceededEvent;
   status: PoolStatusEvent;
   memberHealth: MemberHealthEvent;
   memberOut: MemberOutEvent;
