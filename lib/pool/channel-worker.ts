@@ -148,7 +148,8 @@ export class ChannelWorker {
     this.member.retire(this.config.successor());
     const cancelled = await this.member.drain(timeoutMs, reason);
     closeChannel(this.member.inner);
-    this.attempts.abort();
+    // Its calls have ended: no connection of it may outlive the drain (see `release`).
+    await this.attempts.release(CLOSE_GRACE_MS);
     this.enter(State.SHUTDOWN);
     return { cancelled };
   }
@@ -363,6 +364,13 @@ export class ChannelWorker {
 
 /** Why a worker gives its member a fresh channel. */
 type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'address-moved' | 'unhealthy';
+
+/**
+ * How long a drained member's connections get to close gracefully (GOAWAY, FIN both ways)
+ * before the pool destroys them: many round trips on any network, so only a server that
+ * stopped reading (or a dead path) reaches it.
+ */
+const CLOSE_GRACE_MS = 1_000;
 
 /**
  * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name

@@ -64,6 +64,41 @@ export class ConnectionAttempts {
     return destroyed;
   }
 
+  /**
+   * The channel is closed and its calls have ended: waits up to `graceMs` for its remaining
+   * connections to finish grpc-js's graceful close, then destroys what is still open, and
+   * (as after `abort()`) any connection made later. Resolves once every socket is gone;
+   * returns how many it had to destroy.
+   *
+   * Why: grpc-js closes a connection with `session.close()` (transport.js `shutdown()`), and
+   * Node then only half-closes the socket (`socket.end()`) and waits for the server's FIN.
+   * A server that stops reading never sends one: Node's HTTP/2 server stops reading a
+   * connection once it has sent the GOAWAY that ends it for rapid reset (nghttp2 wants no
+   * more input), so that connection, its socket and the server's session outlived close().
+   * Every call has ended by now, so destroying loses nothing.
+   */
+  async release(graceMs: number): Promise<number> {
+    this.abort();
+    const open = [...this.sockets.keys()];
+    if (open.length === 0) {
+      return 0;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open.map((socket) => new Promise((done) => socket.once('close', done)))),
+      new Promise((done) => (timer = setTimeout(done, graceMs).unref())),
+    ]);
+    clearTimeout(timer);
+    let destroyed = 0;
+    for (const [raw, secured] of this.sockets) {
+      raw.destroy();
+      secured?.destroy();
+      destroyed++;
+    }
+    this.sockets.clear();
+    return destroyed;
+  }
+
   /** grpc-js is about to secure `socket`: record it until it closes. */
   connect(
     socket: Socket,

@@ -17,6 +17,8 @@ export interface ResetStormOptions {
   /** Calls per second that should succeed. */
   readonly goodPerSecond: number;
   readonly durationMs: number;
+  /** Stops sending early once this returns true (checked every tick). */
+  readonly stopWhen?: () => boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface ResetStormOptions {
  */
 export async function resetStorm(
   channel: grpc.ChannelInterface,
-  { expiringPerSecond, goodPerSecond, durationMs }: ResetStormOptions,
+  { expiringPerSecond, goodPerSecond, durationMs, stopWhen }: ResetStormOptions,
 ): Promise<ResetStormResult> {
   const client = new EchoClient('storm', grpc.credentials.createInsecure(), {
     channelOverride: channel,
@@ -58,7 +60,7 @@ export async function resetStorm(
   const tickMs = 20;
   let sentExpiring = 0;
   let sentGood = 0;
-  while (Date.now() - started < durationMs) {
+  while (Date.now() - started < durationMs && stopWhen?.() !== true) {
     const elapsed = Date.now() - started;
     for (; sentExpiring < (elapsed * expiringPerSecond) / 1000; sentExpiring++) {
       expiring++;
