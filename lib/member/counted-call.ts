@@ -69,17 +69,7 @@ export class CountedCall implements Call, InterceptingListener {
       // The member left the pool after this call was made: the pool's channel takes it,
       // and the member it picks counts it.
       this.state = 'ended';
-      this.call = successor.createCall(
-        this.method,
-        this.deadline,
-        this.host,
-        this.parentCall,
-        this.propagateFlags,
-      );
-      if (this.credentials !== undefined) {
-        this.call.setCredentials(this.credentials);
-      }
-      this.call.start(metadata, listener);
+      this.open(successor).start(metadata, listener);
       return;
     }
     this.listener = listener;
@@ -175,16 +165,17 @@ export class CountedCall implements Call, InterceptingListener {
     this.startedAt = -1;
   }
 
-  /** The grpc-js call, made on the member's channel the first time it is needed. */
-  private open(): Call {
+  /**
+   * The call behind this one, made the first time it is needed: on the member's channel, or
+   * on `successor` (the pool's channel) when the member left the pool before the call started.
+   */
+  private open(successor?: Pick<MemberChannel, 'createCall'>): Call {
     if (this.call === undefined) {
-      this.call = this.member.openCall(
-        this.method,
-        this.deadline,
-        this.host,
-        this.parentCall,
-        this.propagateFlags,
-      );
+      const { method, deadline, host, parentCall, propagateFlags } = this;
+      this.call =
+        successor === undefined
+          ? this.member.openCall(method, deadline, host, parentCall, propagateFlags)
+          : successor.createCall(method, deadline, host, parentCall, propagateFlags);
       if (this.credentials !== undefined) {
         this.call.setCredentials(this.credentials);
       }

@@ -122,4 +122,17 @@ export class OptionChecker {
       Object.fromEntries(entries),
     );
   }
+
+  /** Reports every key of the object option `option` that is not one of `known`, with a "did you mean". */
+  knownKeys(option: string, given: Record<string, unknown>, known: readonly string[]): void {
+    for (const key of Object.keys(given)) {
+      if (!known.includes(key)) {
+        this.report(
+          `${option}.${key}`,
+          given[key],
+          `one of ${known.join(', ')}${didYouMean(key, known)}`,
+        );
+      }
+    }
+  }
 }

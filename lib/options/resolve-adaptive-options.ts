@@ -4,7 +4,7 @@ import type {
   GrpcPoolOptions,
   ResolvedAutoscaleOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
-import { didYouMean, type OptionChecker } from './option-checker.js';
+import type { OptionChecker } from './option-checker.js';
 
 /** Defaults of `autoscale` (see `GrpcPoolAutoscaleOptions`). */
 export const AUTOSCALE_DEFAULTS = {
@@ -93,15 +93,7 @@ function resolveResetBudget(check: OptionChecker, raw: unknown): ResolvedResetBu
     return undefined;
   }
   const given = raw === undefined || raw === true ? {} : check.record('resetBudget', raw);
-  for (const key of Object.keys(given)) {
-    if (!RESET_BUDGET_KEYS.includes(key)) {
-      check.report(
-        `resetBudget.${key}`,
-        given[key],
-        `one of ${RESET_BUDGET_KEYS.join(', ')}${didYouMean(key, RESET_BUDGET_KEYS)}, or resetBudget: false`,
-      );
-    }
-  }
+  check.knownKeys('resetBudget', given, RESET_BUDGET_KEYS);
   const burst = check.integer(
     'resetBudget.burst',
     given.burst ?? RESET_BUDGET_DEFAULTS.burst,
@@ -133,15 +125,7 @@ function resolveAutoscale(
     return undefined;
   }
   const given = check.record('autoscale', raw);
-  for (const key of Object.keys(given)) {
-    if (!AUTOSCALE_KEYS.includes(key)) {
-      check.report(
-        `autoscale.${key}`,
-        given[key],
-        `one of ${AUTOSCALE_KEYS.join(', ')}${didYouMean(key, AUTOSCALE_KEYS)}`,
-      );
-    }
-  }
+  check.knownKeys('autoscale', given, AUTOSCALE_KEYS);
   const min = check.integer('autoscale.min', given.min, 1, MAX_POOL_SIZE);
   const max = check.integer('autoscale.max', given.max, min, MAX_POOL_SIZE);
   const scaleUpAt = fraction(

@@ -3,7 +3,7 @@ import type {
   GrpcPoolHealthProbeOptions,
   GrpcPoolOutlierEjectionOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
-import { didYouMean, type OptionChecker } from './option-checker.js';
+import type { OptionChecker } from './option-checker.js';
 
 /** Defaults of `healthCheck` and `outlierEjection` (Envoy's and gRPC's usual figures). */
 export const HEALTH_DEFAULTS = {
@@ -24,7 +24,7 @@ export function resolveHealthCheck(
     return undefined;
   }
   const given = check.record('healthCheck', raw);
-  reportUnknown(check, 'healthCheck', given, ['service', 'intervalMs', 'timeoutMs']);
+  check.knownKeys('healthCheck', given, ['service', 'intervalMs', 'timeoutMs']);
   const service = given.service ?? HEALTH_DEFAULTS.service;
   if (typeof service !== 'string') {
     check.report('healthCheck.service', service, "a service name as a string ('' for the server)");
@@ -55,7 +55,7 @@ export function resolveOutlierEjection(
     return undefined;
   }
   const given = check.record('outlierEjection', raw);
-  reportUnknown(check, 'outlierEjection', given, [
+  check.knownKeys('outlierEjection', given, [
     'consecutiveFailures',
     'baseEjectionMs',
     'maxEjectionMs',
@@ -81,21 +81,4 @@ export function resolveOutlierEjection(
       MAX_TIMER_MS,
     ),
   });
-}
-
-function reportUnknown(
-  check: OptionChecker,
-  option: string,
-  given: Record<string, unknown>,
-  known: readonly string[],
-): void {
-  for (const key of Object.keys(given)) {
-    if (!known.includes(key)) {
-      check.report(
-        `${option}.${key}`,
-        given[key],
-        `one of ${known.join(', ')}${didYouMean(key, known)}`,
-      );
-    }
-  }
 }

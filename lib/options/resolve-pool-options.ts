@@ -224,15 +224,7 @@ function resolvePeakEwma(
   raw: unknown,
 ): Readonly<Required<PeakEwmaTuning>> | undefined {
   const given = check.record('peakEwma', raw);
-  for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(PEAK_EWMA_DEFAULTS, key)) {
-      check.report(
-        `peakEwma.${key}`,
-        given[key],
-        `one of ${Object.keys(PEAK_EWMA_DEFAULTS).join(', ')}${didYouMean(key, Object.keys(PEAK_EWMA_DEFAULTS))}`,
-      );
-    }
-  }
+  check.knownKeys('peakEwma', given, Object.keys(PEAK_EWMA_DEFAULTS));
   if (strategy !== 'peak-ewma') {
     if (raw !== undefined) {
       check.problem(
@@ -287,15 +279,7 @@ function resolveChannelOptions(check: OptionChecker, options: GrpcPoolOptions): 
     args[arg] = check.integer(`keepalive.${key}`, value, 0, MAX_TIMER_MS);
   }
   const backoff = check.record('backoff', options.backoff);
-  for (const key of Object.keys(backoff)) {
-    if (key !== 'initialMs' && key !== 'maxMs') {
-      check.report(
-        `backoff.${key}`,
-        backoff[key],
-        `initialMs or maxMs${didYouMean(key, ['initialMs', 'maxMs'])}`,
-      );
-    }
-  }
+  check.knownKeys('backoff', backoff, ['initialMs', 'maxMs']);
   if (backoff.initialMs !== undefined) {
     args['grpc.initial_reconnect_backoff_ms'] = check.integer(
       'backoff.initialMs',

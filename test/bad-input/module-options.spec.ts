@@ -124,7 +124,7 @@ const OPTION_ROWS: OptionRow[] = [
   row('keepalive.unknownKey', { unknownKey: 1 }, '^is 1: expected one of keepaliveTimeMs, '),
   row('backoff.initialMs', { initialMs: 0 }, whole('0', 1, 2147483647)),
   row('backoff.maxMs', { initialMs: 10, maxMs: 5 }, whole('5', 10, 2147483647)),
-  row('backoff.other', { other: 1 }, '^is 1: expected initialMs or maxMs$'),
+  row('backoff.other', { other: 1 }, '^is 1: expected one of initialMs, maxMs$'),
   row('readyTimeoutMs', -1, whole('-1', 0, 2147483647)),
   row('readyTimeoutMs', 2 ** 31, whole('2147483648', 0, 2147483647)),
   row('onReadyTimeout', 'explode', `^is "explode": expected 'fail' or 'warn'$`),

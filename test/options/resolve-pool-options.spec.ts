@@ -259,7 +259,7 @@ const BAD_INPUTS: BadRow[] = [
     'backoff.other',
     '{ other: 1 }',
     withUrl({ backoff: { other: 1 } }),
-    /^is 1: expected initialMs or maxMs$/,
+    /^is 1: expected one of initialMs, maxMs$/,
   ),
   // readyTimeoutMs
   row('readyTimeoutMs', '-1', withUrl({ readyTimeoutMs: -1 }), isWhole('-1', 0, MAX_TIMER)),
