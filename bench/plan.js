@@ -63,11 +63,10 @@ export function benchPlan(quick) {
       afterShrunkMs: 5_000,
       fixedSizes: [1, 8],
       gcpMaxSize: 8,
-      // The autoscaler with its shrink timer scaled down (30 s windows by default) so the
-      // step down fits in the run: 2 s windows, the rest left at the defaults. These field
-      // names follow issue 12; if the merged option spells one differently, the pool's
-      // PoolConfigError names it and the run stops (see startOptionalPool).
-      autoscale: { min: 1, max: 16, shrinkIntervalMs: choose(2_000, 1_000) },
+      // The autoscaler with its shrink windows scaled down (30 s by default) so the step
+      // down fits in the run: 2 s windows (3 in a row before a shrink), the rest left at the
+      // defaults (streamsPerMember 100, grow at 70 %, shrink at 60 %, 1 s cooldown).
+      autoscale: { min: 1, max: 16, sampleIntervalMs: choose(2_000, 1_000) },
       // Goals: at 1,600 in flight, >= 90 % of fixed 8 within 10 s of the step; back to
       // <= 3 members within 120 s of the step down.
       reachShare: 0.9,
