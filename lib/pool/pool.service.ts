@@ -5,34 +5,25 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  connectivityState as State,
-  type ChannelInterface as Channel,
-  type ClientOptions,
-} from '@grpc/grpc-js';
+import { type ChannelInterface as Channel, type ClientOptions } from '@grpc/grpc-js';
 import { MAX_TIMER_MS } from '../grpc-pool.constants.js';
 import { PoolClosedError, PoolNotReadyError, PoolTimeoutError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { PoolStatus, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
-import { LatencyDecay } from '../member/peak-ewma.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { createStrategy } from '../strategies/create-strategy.js';
 import { RoundRobinStrategy } from '../strategies/round-robin.strategy.js';
 import { PoolChannel } from '../channel/pool-channel.js';
-import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
-import { PoolScaler, type ManualScaleOptions } from './pool-scaler.js';
-import { AdaptivePool } from './adaptive-pool.js';
+import type { ManualScaleOptions } from './pool-scaler.js';
+import { PoolMembership } from './pool-membership.js';
 import type { MemberRenewal } from './member-renewal.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
-import { PoolMembers } from './pool-members.js';
-import { AddressSpread } from './address-spread.js';
-import { MemberHealth } from '../health-check/member-health.js';
 
 /** Given to hot-path readers once the pool closes: no member is ever handed out again. */
 const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
@@ -55,18 +46,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * lifecycle owns the connections.
    */
   readonly channel: Channel;
-  private readonly connectivity: PoolConnectivity;
   private readonly clients: PoolClients;
   private slots: readonly MemberChannel[];
   private readonly strategy: PoolStrategy;
-  private readonly roster: PoolMembers;
-  private readonly scaler: PoolScaler;
-  /** Spreads members over the addresses of host-name targets; none with `addressMode: 'channel'`. */
-  private readonly spread: AddressSpread | undefined;
-  /** Health checking and outlier ejection, when the options turn either on. */
-  private readonly health: MemberHealth | undefined;
-  /** Autoscaling and renewal (opt-in). */
-  private readonly adaptive: AdaptivePool;
+  /** The members and everything that changes them (scaling, spreading, health, renewal). */
+  private readonly membership: PoolMembership;
   /** Members handed out; a plain field increment on the hot path, read by `status()`. */
   private picks = 0;
   /** Round-robin's next slot, when the pool picks round-robin inline. */
@@ -81,8 +65,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    */
   readonly tryGetChannel: () => Channel | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
-  /** Decays the members' latency estimates, in `'peak-ewma'` pools only. */
-  private readonly latencyDecay: LatencyDecay | undefined;
   private readonly lifetime = new AbortController();
   private closing: Promise<void> | undefined;
   private readonly logger: Logger;
@@ -97,58 +79,22 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.tryGetChannel =
       this.strategy instanceof RoundRobinStrategy ? this.tryRoundRobin : this.tryStrategy;
     this.logger = new Logger(`GrpcPool(${options.name})`);
-    this.roster = new PoolMembers(
-      options,
-      state,
-      () => {
-        this.connectivity.refresh();
-        this.health?.sync();
-      },
-      this.logger,
-      () => this.channel,
-    );
-    this.health = MemberHealth.create(options, () => this.roster.list(), this.logger);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
-    this.scaler = new PoolScaler(
-      options.name,
-      options.drainTimeoutMs,
-      this.roster,
-      () => this.closing !== undefined,
-    );
-    this.spread = AddressSpread.of(
+    this.membership = new PoolMembership(
       options,
-      this.roster,
-      (change) => this.scaler.exclusive(change),
-      this.logger,
-    );
-    this.connectivity = new PoolConnectivity(() =>
-      this.closing ? State.SHUTDOWN : this.roster.connectivity(),
-    );
-    this.adaptive = new AdaptivePool(
-      options,
-      this.roster,
-      this.scaler,
       state,
       this.logger,
       () => this.closing !== undefined,
+      () => this.channel,
     );
-    state.onChange(() => {
-      this.connectivity.refresh();
-      this.adaptive.tableChanged();
-    });
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),
-      connectivity: this.connectivity,
+      connectivity: this.membership.connectivity,
       memberForCall: () => this.memberForCall(),
     });
     this.clients = new PoolClients(options.name, this.channel, options.proto, options.interceptors);
-    this.latencyDecay =
-      options.peakEwma &&
-      new LatencyDecay(options.peakEwma.tauMs, options.peakEwma.decayIntervalMs, () =>
-        this.roster.latencies(),
-      );
   }
 
   /**
@@ -205,11 +151,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (this.closing) {
       return `gRPC pool "${this.name}" is closed; no call can be made on it`;
     }
-    const waiting = this.roster.waitingMember();
+    const waiting = this.membership.roster.waitingMember();
     if (waiting !== undefined) {
       return waiting;
     }
-    const out = this.roster.outReasons();
+    const out = this.membership.roster.outReasons();
     return out.length > 0
       ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
           "retry later, or check the servers' health service"
@@ -263,7 +209,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       return;
     }
     await untilReady((signal) => this.state.whenReady(signal), timeoutMs, this.lifetime.signal, {
-      timedOut: () => new PoolTimeoutError(this.name, timeoutMs, this.roster.describeTargets()),
+      timedOut: () =>
+        new PoolTimeoutError(this.name, timeoutMs, this.membership.roster.describeTargets()),
       closed: () => new PoolClosedError(this.name),
     });
   }
@@ -273,7 +220,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * the order they were asked for; each checks its argument against the size it finds.
    */
   scaleUp(n: number, options?: ManualScaleOptions): Promise<number> {
-    return this.scaler.scaleUp(n, options);
+    return this.membership.scaler.scaleUp(n, options);
   }
 
   /**
@@ -281,7 +228,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * finish (up to `drainTimeoutMs`) before their connections close. Resolves with the new size.
    */
   scaleDown(n: number, options?: ManualScaleOptions): Promise<number> {
-    return this.scaler.scaleDown(n, options);
+    return this.membership.scaler.scaleDown(n, options);
   }
 
   /**
@@ -290,7 +237,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * and the autoscaler goes on from the size they leave.
    */
   resize(size: number, options?: ManualScaleOptions): Promise<number> {
-    return this.scaler.resize(size, options);
+    return this.membership.scaler.resize(size, options);
   }
 
   /**
@@ -298,32 +245,35 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * moves): `memberRenewal.renew(worker, reason)`.
    */
   get memberRenewal(): MemberRenewal {
-    return this.adaptive.renewal;
+    return this.membership.adaptive.renewal;
   }
 
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
-    const members = this.roster.describe();
+    const members = this.membership.roster.describe();
     return {
       name: this.name,
-      size: this.roster.size,
+      size: this.membership.roster.size,
       ready: this.slots.length,
       strategy: this.strategy.name,
-      minReady: Math.min(this.options.minReady ?? this.roster.size, this.roster.size),
+      minReady: Math.min(
+        this.options.minReady ?? this.membership.roster.size,
+        this.membership.roster.size,
+      ),
       closed: this.closing !== undefined,
       inFlight: sum(members, 'inFlight'),
       callsStarted: sum(members, 'callsStarted'),
       callsFailed: sum(members, 'callsFailed'),
       picks: this.picks,
       members,
-      ...optional('autoscale', this.adaptive.autoscaleStatus()),
-      ...optional('renewal', this.adaptive.renewalStatus()),
+      ...optional('autoscale', this.membership.adaptive.autoscaleStatus()),
+      ...optional('renewal', this.membership.adaptive.renewalStatus()),
     };
   }
 
   /** Every member with its slot, state, calls in flight and target. */
   members(): readonly PoolMemberInfo[] {
-    return this.roster.describe();
+    return this.membership.roster.describe();
   }
 
   /**
@@ -339,19 +289,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** @internal Nest lifecycle: members start connecting when the module initializes. */
   async onModuleInit(): Promise<void> {
     await this.clients.load();
-    await this.health?.start();
+    await this.membership.load();
     publish('init', () => ({
       pool: this.name,
       size: this.options.size,
       targets: this.options.urls,
       strategy: this.strategy.name,
     }));
-    await this.spread?.start();
-    await this.scaler.start(this.options.size);
-    if (!this.closing) {
-      this.latencyDecay?.start();
-    }
-    this.adaptive.start();
+    await this.membership.start(() => this.closing !== undefined);
     if (this.options.statusIntervalMs > 0) {
       this.statusTimer = setInterval(
         () => publish('status', () => ({ pool: this.name, status: this.status() })),
@@ -385,14 +330,8 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
     clearInterval(this.statusTimer);
-    this.latencyDecay?.stop();
-    this.spread?.stop();
-    this.health?.stop();
     this.lifetime.abort();
-    this.connectivity.refresh();
-    // Members first (out of the list, a renewal in flight can no longer swap in), then the
-    // renewal's own new connection, closed with its sockets.
-    const [cancelled] = await Promise.all([this.scaler.stop(), this.adaptive.stop()]);
+    const cancelled = await this.membership.stop();
     if (cancelled > 0) {
       this.logger.warn(
         `cancelled ${cancelled} call(s) still in flight after drainTimeoutMs (${this.options.drainTimeoutMs} ms)`,
