@@ -1,7 +1,6 @@
 import {
   Channel,
   connectivityState as State,
-  Metadata,
   type ChannelCredentials,
   type ChannelInterface,
   type ChannelOptions,
@@ -10,6 +9,7 @@ import { MEMBER_ID_CHANNEL_ARG } from '../grpc-pool.constants.js';
 import { MemberChannel } from '../member/member-channel.js';
 import { PeakEwma } from '../member/peak-ewma.js';
 import { ConnectionAttempts } from './connection-attempts.js';
+import { closeChannel, readLastConnectionError, reconnectBackoff } from './grpc-channel.js';
 import type { MemberReporter } from './member-reporter.js';
 import type { MemberReconnectEvent } from '../telemetry/pool-events.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
@@ -334,31 +334,13 @@ export class ChannelWorker {
     );
   }
 
-  /**
-   * grpc-js keeps the last connection error inside its picker and shows it only in a
-   * failed call's status. A call without waitForReady on a channel in TRANSIENT_FAILURE
-   * fails at once, locally, with that status: read it from there. No byte hits the network.
-   */
   private recordLastError(channel: ChannelInterface): void {
-    const deadline = Date.now() + this.config.connectTimeoutMs;
-    const call = channel.createCall(
-      '/nestjs_grpc_pool.Probe/LastError',
-      deadline,
-      undefined,
-      null,
-      undefined,
-    );
-    call.start(new Metadata(), {
-      onReceiveMetadata: () => {},
-      onReceiveMessage: () => {},
-      onReceiveStatus: ({ details }) => {
-        if (this.state === State.TRANSIENT_FAILURE && channel === this.member.inner) {
-          this.lastError = connectionError(details);
-          this.config.reporter.connectionFailed(this.lastError);
-        }
-      },
+    readLastConnectionError(channel, this.config.connectTimeoutMs, (error) => {
+      if (this.state === State.TRANSIENT_FAILURE && channel === this.member.inner) {
+        this.lastError = error;
+        this.config.reporter.connectionFailed(error);
+      }
     });
-    call.halfClose();
   }
 }
 
@@ -371,35 +353,3 @@ type ReplaceReason = 'connect-timeout' | 'channel-shutdown' | 'address-moved' | 
  * stopped reading (or a dead path) reaches it.
  */
 const CLOSE_GRACE_MS = 1_000;
-
-/**
- * Closes a grpc-js channel for good. grpc-js (1.14) hands an IP-literal target's first name
- * resolution over on setImmediate and does not cancel it in close(): a channel closed in the
- * tick it was made connects anyway, goes READY after close() and stays so, owned by no one.
- * Closing once more after that turn ends it (on a channel already shut down it does nothing).
- */
-function closeChannel(channel: ChannelInterface): void {
-  channel.close();
-  setImmediate(() => channel.close());
-}
-
-/** The member's reconnect backoff, as grpc-js reads it from the channel args. */
-function reconnectBackoff(options: Readonly<ChannelOptions>): { initialMs: number; maxMs: number } {
-  return {
-    initialMs: Number(options['grpc.initial_reconnect_backoff_ms'] ?? 1_000),
-    maxMs: Number(options['grpc.max_reconnect_backoff_ms'] ?? 120_000),
-  };
-}
-
-/**
- * The connection error inside the status grpc-js gives a call on a failed channel
- * ("No connection established. Last error: … Resolution note: …"), on one line and without
- * the timestamp grpc-js appends to some errors, so that equal errors read the same.
- */
-function connectionError(details: string): string {
-  const error = /Last error: ([\s\S]*?)(?:\. Resolution note:|$)/.exec(details)?.[1] ?? details;
-  return error
-    .replace(/\s*\(\d{4}-\d\d-\d\dT[\d:.]+Z\)\s*$/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-}

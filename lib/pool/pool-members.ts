@@ -1,21 +1,19 @@
 import {
   connectivityState as State,
-  status as Status,
   type ChannelInterface,
   type ChannelOptions,
 } from '@grpc/grpc-js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { MemberState, PoolMemberInfo } from '../interfaces/pool-status.interface.js';
+import type { PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PeakEwma } from '../member/peak-ewma.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
+import { describeMember } from './member-info.js';
 import { ResetBudget } from '../member/reset-budget.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
-import { describeOut } from '../health-check/member-outs.js';
-import { addressLabel } from '../options/resolve-addresses.js';
 
 /**
  * Where members dial within their target: the seam `AddressSpread` fills when the pool
@@ -274,42 +272,15 @@ export class PoolMembers {
     return cancelled;
   }
 
-  /** The member view of each worker (draining ones last), for `status()` and `workers()`. */
+  /** The member view of each worker (draining ones last), for `status()` and `members()`. */
   describe(): PoolMemberInfo[] {
-    return [...this.all, ...this.draining].map((worker) => {
-      const slot = this.state.slotOfWorker(worker);
-      const renewAt = this.draining.has(worker) ? undefined : this.renewAtOf?.(worker);
-      return {
-        id: worker.id,
-        slot: slot ?? null,
-        state: State[worker.state] as MemberState,
-        inFlight: worker.member.inFlight,
-        callsStarted: worker.member.started,
-        ...(worker.member.resetBudget !== undefined && {
-          resets: worker.member.resetBudget.resets,
-          resetBudgetLeft: Math.floor(worker.member.resetBudget.remaining()),
-        }),
-        callsFailed:
-          worker.member.started - worker.member.inFlight - worker.member.endedByStatus[0],
-        callsByStatus: byStatusName(worker.member.endedByStatus),
-        disconnects: worker.disconnects,
-        lastStateChange: new Date(worker.lastStateChange).toISOString(),
-        target: worker.target,
-        ...(worker.address !== undefined && { address: addressLabel(worker.address) }),
-        ...(this.draining.has(worker) && { draining: true }),
-        ...(worker.member.latency !== undefined && {
-          latencyMs: Math.round(worker.member.latency.cost * 1000) / 1000,
-        }),
-        ...(worker.config.renewedFrom !== undefined && { renewedFrom: worker.config.renewedFrom }),
-        channels: worker.generation,
-        ...(worker.readySince !== undefined && {
-          readySince: new Date(worker.readySince).toISOString(),
-        }),
-        ...(worker.lastError !== undefined && { lastError: worker.lastError }),
-        ...(worker.out !== undefined && { out: describeOut(worker.out) }),
-        ...(renewAt !== undefined && { renewAt: new Date(renewAt).toISOString() }),
-      };
-    });
+    return [...this.all, ...this.draining].map((worker) =>
+      describeMember(worker, {
+        slot: this.state.slotOfWorker(worker),
+        draining: this.draining.has(worker),
+        renewAt: this.draining.has(worker) ? undefined : this.renewAtOf?.(worker),
+      }),
+    );
   }
 
   /** Why members are held out of rotation, e.g. `['NOT_SERVING']` (empty when none is). */
@@ -388,14 +359,4 @@ export class PoolMembers {
     }
     return best;
   }
-}
-
-function byStatusName(counts: readonly number[]): Record<string, number> {
-  const named: Record<string, number> = {};
-  counts.forEach((count, code) => {
-    if (count > 0) {
-      named[Status[code]] = count;
-    }
-  });
-  return named;
 }
