@@ -2,6 +2,7 @@ import {
   Metadata,
   status as Status,
   type CallCredentials,
+  type ChannelInterface as Channel,
   type Deadline,
   type StatusObject,
 } from '@grpc/grpc-js';
@@ -27,6 +28,10 @@ import type { MemberChannel } from './member-channel.js';
  * whose deadline has passed. A call cancelled before `start` is never made: its `start`
  * reports the cancel's status (on the next tick, as grpc-js reports statuses) and nothing
  * is counted.
+ *
+ * A call still queued in grpc-js when the pool replaces the member's channel is re-issued
+ * once on the new channel (see `reissue`); it keeps references to its request for that,
+ * never copies.
  */
 export class CountedCall implements Call, InterceptingListener {
   /** Neighbours in the member's list of live calls. */
@@ -44,6 +49,21 @@ export class CountedCall implements Call, InterceptingListener {
    * has not answered yet; -1 otherwise (always, in pools that keep none: one branch).
    */
   private startedAt = -1;
+  /*
+   * The request as sent so far, by reference (no copy, no allocation), for `reissue`:
+   * the metadata of `start` (grpc-js clones it as a call starts, so it can be sent again),
+   * the first message and its flags, how many messages, and what else the client asked for.
+   */
+  private metadata: Metadata | undefined = undefined;
+  private firstMessage: Buffer | undefined = undefined;
+  private firstContext: MessageContext | undefined = undefined;
+  private sent = 0;
+  private halfClosed = false;
+  private reading = false;
+  /** The member's grpc-js channel the call was made on. */
+  private openedOn: Channel | undefined = undefined;
+  /** Set once the call was re-issued (at most once), cancelled or answered: no re-issue then. */
+  private reissueSpent = false;
 
   constructor(
     private readonly member: MemberChannel,
@@ -73,6 +93,7 @@ export class CountedCall implements Call, InterceptingListener {
       return;
     }
     this.listener = listener;
+    this.metadata = metadata;
     this.state = 'live';
     if (this.member.latency !== undefined) {
       this.startedAt = performance.now();
@@ -96,6 +117,8 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveMetadata(metadata: Metadata): void {
+    // A server answered: the call left the client, so it is never re-issued.
+    this.reissueSpent = true;
     this.listener?.onReceiveMetadata(metadata);
   }
 
@@ -107,6 +130,10 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveStatus(status: StatusObject): void {
+    // One compare on the normal path: only UNAVAILABLE can be a channel the pool closed.
+    if (status.code === Status.UNAVAILABLE && this.reissue(status)) {
+      return;
+    }
     if (this.startedAt >= 0) {
       this.answered(status.code !== Status.OK);
     }
@@ -115,6 +142,8 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   cancelWithStatus(status: number, details: string): void {
+    // A cancel that crosses a queued call's "channel closed" status must end the call.
+    this.reissueSpent = true;
     if (this.state === 'new') {
       this.state = 'ended';
       this.cancelled = { code: status, details, metadata: new Metadata() };
@@ -127,14 +156,20 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
+    if (this.sent++ === 0) {
+      this.firstMessage = message;
+      this.firstContext = context;
+    }
     this.open().sendMessageWithContext(context, message);
   }
 
   startRead(): void {
+    this.reading = true;
     this.open().startRead();
   }
 
   halfClose(): void {
+    this.halfClosed = true;
     this.open().halfClose();
   }
 
@@ -166,16 +201,63 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   /**
+   * Re-issues, once, a call grpc-js ended because the pool closed its channel before the call
+   * started: the worker replaced the member's channel (a connect timeout, a move to another
+   * address, failed health probes) while the call waited in it for a connection. Such a call
+   * never left the client, so gRPC lets a client retry it transparently (A6). Only a call
+   * whose whole request is known can be sent again: at most one message, and half-closed
+   * (unary, server streaming); a client or bidi stream keeps the failure. The re-issued call
+   * goes to the member's channel now, with the same method, deadline (a deadline that passed
+   * ends it DEADLINE_EXCEEDED), host, metadata, message and read state; it stays this one
+   * counted call, so the member counts it once and it ends once.
+   */
+  private reissue(status: StatusObject): boolean {
+    const closed = this.openedOn;
+    if (
+      this.state !== 'live' ||
+      this.reissueSpent ||
+      this.sent > 1 ||
+      !this.halfClosed ||
+      this.metadata === undefined ||
+      closed === undefined ||
+      !this.member.closedUnder(status, closed)
+    ) {
+      return false;
+    }
+    this.reissueSpent = true;
+    this.call = undefined;
+    let call: Call;
+    try {
+      call = this.open();
+    } catch {
+      return false; // the member's channel is gone too: report the first failure
+    }
+    call.start(this.metadata, this);
+    if (this.firstMessage !== undefined) {
+      // Its flags only: the first call already told the writer its message went (the callback).
+      const flags = this.firstContext?.flags;
+      call.sendMessageWithContext(flags === undefined ? {} : { flags }, this.firstMessage);
+    }
+    call.halfClose();
+    if (this.reading) {
+      call.startRead();
+    }
+    return true;
+  }
+
+  /**
    * The call behind this one, made the first time it is needed: on the member's channel, or
    * on `successor` (the pool's channel) when the member left the pool before the call started.
    */
   private open(successor?: Pick<MemberChannel, 'createCall'>): Call {
     if (this.call === undefined) {
       const { method, deadline, host, parentCall, propagateFlags } = this;
-      this.call =
-        successor === undefined
-          ? this.member.openCall(method, deadline, host, parentCall, propagateFlags)
-          : successor.createCall(method, deadline, host, parentCall, propagateFlags);
+      if (successor === undefined) {
+        this.openedOn = this.member.inner;
+        this.call = this.member.openCall(method, deadline, host, parentCall, propagateFlags);
+      } else {
+        this.call = successor.createCall(method, deadline, host, parentCall, propagateFlags);
+      }
       if (this.credentials !== undefined) {
         this.call.setCredentials(this.credentials);
       }

@@ -41,7 +41,8 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   private retiredTo: Channel | undefined = undefined;
   /**
    * What a call queued on a channel of this member that the pool closed is told instead of
-   * grpc-js's bare "Channel closed before call started"; set by the worker before it closes one.
+   * grpc-js's bare "Channel closed before call started" (when it could not be re-issued on
+   * the new channel: see `CountedCall.reissue`); set by the worker before it closes one.
    */
   closedChannelDetails: string | undefined = undefined;
   /**
@@ -195,6 +196,20 @@ export class MemberChannel implements Channel, PoolMemberLoad {
       this.closedChannelDetails !== undefined
       ? { ...status, details: this.closedChannelDetails }
       : status;
+  }
+
+  /**
+   * Whether `status` is grpc-js's word for a call still queued on `channel` when the pool
+   * replaced that channel and closed it: a call that never left the client (see
+   * `CountedCall.reissue`). Runs only for calls that end UNAVAILABLE.
+   */
+  closedUnder(status: StatusObject, channel: Channel): boolean {
+    return (
+      status.code === Status.UNAVAILABLE &&
+      status.details === CHANNEL_CLOSED_BEFORE_START &&
+      this.closedChannelDetails !== undefined &&
+      channel !== this.inner
+    );
   }
 
   /**

@@ -307,7 +307,8 @@ export class ChannelWorker {
     this.reconnecting(reason);
     const old = this.member.inner;
     const oldAttempts = this.attempts;
-    // Calls queued on the old channel end when it closes; tell them why in the pool's words.
+    // Calls queued on the old channel end when it closes: those whose whole request is known
+    // are re-issued on the new one (CountedCall.reissue); the rest are told why in the pool's words.
     this.member.closedChannelDetails = this.replacedDetails(reason);
     this.member.inner = this.createChannel();
     closeChannel(old);
@@ -328,9 +329,10 @@ export class ChannelWorker {
             ? `kept failing its health probes to ${target}`
             : `had its channel to ${target} shut down under it`;
     return (
-      `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; a call ` +
-      'queued on the old channel cannot move to the new one. Retry the call, or raise ' +
-      'connectTimeoutMs if the server is slow to accept connections'
+      `gRPC pool "${pool}": member ${id} ${why}, so the pool replaced its channel; this ` +
+      'call was still queued on the old channel and could not be re-issued on the new one ' +
+      '(a client or bidi stream, or a call the pool had re-issued once already). Retry the ' +
+      'call, or raise connectTimeoutMs if the server is slow to accept connections'
     );
   }
 

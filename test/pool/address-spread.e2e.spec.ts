@@ -104,7 +104,7 @@ describe('spreading members over the addresses behind a name', () => {
     expect(pool.status().members.every((member) => member.address === undefined)).toBe(true);
   });
 
-  it('one backend goes: 3/3 within 10 s; it comes back: 2/2/2 within one re-resolution, no call failing', async () => {
+  it('one backend goes: 3/3 within 10 s, no waitForReady call failing; it comes back: 2/2/2 within one re-resolution, no call failing', async () => {
     servers = await threeBackends();
     const lookup = fixedLookup(HOSTS);
     const moved: MemberMovedEvent[] = [];
@@ -130,13 +130,11 @@ describe('spreading members over the addresses behind a name', () => {
       await waitFor(() => shares(pool) === '3/3', 'members 3/3 after a backend left', 10_000);
       expect(moved.some((event) => event.reason === 'address-down')).toBe(true);
       await leaving.stop();
-      // Known gap (see the README): a call picked in the moment between the backend's GOAWAY
-      // and its member giving up its slot waits on that member's channel, and ends when the
-      // member is pointed elsewhere. Nothing else may fail.
-      for (const failure of leaving.failures) {
-        expect(failure.details).toContain('moved to another');
-      }
-      expect(leaving.failures.length).toBeLessThanOrEqual(12);
+      // A call picked between the backend's GOAWAY and its member giving up its slot waits
+      // in that member's channel; when the member is pointed at another address the pool
+      // re-issues it there (it never left the client), so none fails.
+      expect(describeFailures(leaving.outcomes)).toEqual([]);
+      expect(leaving.ok).toBeGreaterThan(0);
 
       const returning = steady();
       await servers[1].listen();

@@ -89,21 +89,29 @@ describe('a server that accepts TCP and never speaks HTTP/2', () => {
     expect(server.accepted).toBe(3);
   });
 
-  it('a waitForReady call queued on a member replaced after connectTimeoutMs ends with a status naming the pool, the target and connectTimeoutMs', async () => {
+  it('a waitForReady call queued on a member replaced after connectTimeoutMs is re-issued once, then ends with a status naming the pool, the target and connectTimeoutMs', async () => {
     app = await start({ size: 1, connectTimeoutMs: 300 });
     const queued = await echoCall(
       app.pool.channel,
       { message: 'patient' },
       { timeoutMs: 10_000, waitForReady: true },
     );
+    // Read in the same turn as the call's end: no replacement can come in between.
+    const [member] = app.pool.status().members;
 
     expect(queued.code).toBe(grpc.status.UNAVAILABLE);
     expect(queued.details).toContain(`gRPC pool "${POOL}"`);
     expect(queued.details).toContain(server.url);
     expect(queued.details).toContain('connectTimeoutMs (300 ms)');
     expect(queued.details).not.toContain('Channel closed before call started');
-    // It ended at the replacement, long before its deadline.
+    // It never left the client: the first replacement re-issued it on the new channel, the
+    // second ended it (once is the bound: a silent server must not hold it to its deadline).
+    expect(member.channels).toBe(3);
     expect(lateness(queued)).toBeLessThan(-5_000);
+    // One call, counted once, ended once.
+    expect(member.callsStarted).toBe(1);
+    expect(member.callsByStatus).toEqual({ UNAVAILABLE: 1 });
+    expect(member.inFlight).toBe(0);
     expect(timeouts()).toBeGreaterThanOrEqual(1);
   });
 });
