@@ -204,7 +204,9 @@ export class CountedCall implements Call, InterceptingListener {
    * Re-issues, once, a call grpc-js ended because the pool closed its channel before the call
    * started: the worker replaced the member's channel (a connect timeout, a move to another
    * address, failed health probes) while the call waited in it for a connection. Such a call
-   * never left the client, so gRPC lets a client retry it transparently (A6). Only a call
+   * never left the client, so gRPC lets a client retry it transparently (A6). So may a call
+   * whose stream the server refused (REFUSED_STREAM: not processed), which grpc-js retried
+   * once already, at times on the same connection going away after a GOAWAY. Only a call
    * whose whole request is known can be sent again: at most one message, and half-closed
    * (unary, server streaming); a client or bidi stream keeps the failure. The re-issued call
    * goes to the member's channel now, with the same method, deadline (a deadline that passed
@@ -220,7 +222,7 @@ export class CountedCall implements Call, InterceptingListener {
       !this.halfClosed ||
       this.metadata === undefined ||
       closed === undefined ||
-      !this.member.closedUnder(status, closed)
+      !(this.member.closedUnder(status, closed) || this.member.refusedByServer(status))
     ) {
       return false;
     }

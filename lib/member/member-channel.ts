@@ -13,6 +13,8 @@ import type { PeakEwma } from './peak-ewma.js';
 
 /** grpc-js's (1.14) status details for a call still queued when its channel closes. */
 const CHANNEL_CLOSED_BEFORE_START = 'Channel closed before call started';
+/** grpc-js's (1.14) status details for a stream the server refused (REFUSED_STREAM). */
+const STREAM_REFUSED = 'Stream refused by server';
 
 /**
  * One pool member as a grpc-js `Channel`: every call created on it is counted in
@@ -203,6 +205,16 @@ export class MemberChannel implements Channel, PoolMemberLoad {
    * replaced that channel and closed it: a call that never left the client (see
    * `CountedCall.reissue`). Runs only for calls that end UNAVAILABLE.
    */
+  /**
+   * Whether a server refused the call's stream (HTTP/2 REFUSED_STREAM, as grpc-js 1.14 words
+   * it): the server guarantees it did not process it. A connection the server sent GOAWAY
+   * refuses streams opened past its last stream id; grpc-js retries such a stream once, on
+   * the same going-away connection at times, and then reports this.
+   */
+  refusedByServer(status: StatusObject): boolean {
+    return status.code === Status.UNAVAILABLE && status.details === STREAM_REFUSED;
+  }
+
   closedUnder(status: StatusObject, channel: Channel): boolean {
     return (
       status.code === Status.UNAVAILABLE &&
