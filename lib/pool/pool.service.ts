@@ -67,6 +67,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly lifetime = new AbortController();
   private closing: Promise<void> | undefined;
+  /**
+   * Set the moment `close()` is called, before any of its work: what the pool reports from
+   * then on (`pool.channel`'s SHUTDOWN, the members' decisions) is true at once.
+   */
+  private closed = false;
   private readonly logger: Logger;
 
   constructor(
@@ -85,7 +90,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       options,
       state,
       this.logger,
-      () => this.closing !== undefined,
+      () => this.closed,
       () => this.channel,
     );
     this.channel = new PoolChannel({
@@ -282,7 +287,10 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * call returns the same promise.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    if (this.closing === undefined) {
+      this.closed = true;
+      this.closing = this.shutdown();
+    }
     return this.closing;
   }
 
@@ -296,7 +304,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       targets: this.options.urls,
       strategy: this.strategy.name,
     }));
-    await this.membership.start(() => this.closing !== undefined);
+    await this.membership.start(() => this.closed);
     if (this.options.statusIntervalMs > 0) {
       this.statusTimer = setInterval(
         () => publish('status', () => ({ pool: this.name, status: this.status() })),

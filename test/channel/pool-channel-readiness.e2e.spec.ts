@@ -71,3 +71,20 @@ describe('pool.channel connectivity (regression: READY before a member could be 
     }
   });
 });
+
+describe('pool.channel connectivity on close()', () => {
+  it('reports SHUTDOWN in the same tick as close(), not after the first member leaves', async () => {
+    const server = await EchoServer.start();
+    const app = await startPoolApp({ url: server.url, size: 2 });
+    try {
+      await app.pool.awaitReady(10_000);
+      expect(app.pool.channel.getConnectivityState(false)).toBe(State.READY);
+      const closing = app.pool.close();
+      expect(app.pool.channel.getConnectivityState(false)).toBe(State.SHUTDOWN);
+      await closing;
+    } finally {
+      await app.close();
+      server.stop();
+    }
+  });
+});
