@@ -44,21 +44,26 @@ describe('a stream the server refused (REFUSED_STREAM: not processed)', () => {
     app = undefined;
   });
 
+  /** One unary call through a pool of one member on `url`; resolves with its error, or null. */
+  async function oneCall(url: string): Promise<grpc.ServiceError | null> {
+    app = await startPoolApp({ url, size: 1 });
+    await app.pool.awaitReady(10_000);
+    const client = new EchoClient('refused', grpc.credentials.createInsecure(), {
+      channelOverride: app.pool.channel,
+    });
+    return new Promise((resolve) =>
+      client.Unary({ message: 'x' }, (failure: grpc.ServiceError | null) => resolve(failure)),
+    );
+  }
+
   it('is re-issued once after grpc-js gave up on it, and the call succeeds, counted once', async () => {
     // grpc-js retries a refused stream once itself; the pool's re-issue is the third try.
     const server = await refusingServer(2);
     try {
-      app = await startPoolApp({ url: server.url, size: 1 });
-      await app.pool.awaitReady(10_000);
-      const client = new EchoClient('refused', grpc.credentials.createInsecure(), {
-        channelOverride: app.pool.channel,
-      });
-      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-        client.Unary({ message: 'x' }, (failure: grpc.ServiceError | null) => resolve(failure)),
-      );
+      const error = await oneCall(server.url);
       expect(error).toBeNull();
       expect(server.streams()).toBe(3);
-      const [member] = app.pool.members();
+      const [member] = app!.pool.members();
       expect(member).toMatchObject({ callsStarted: 1, inFlight: 0, callsByStatus: { OK: 1 } });
     } finally {
       server.close();
@@ -68,21 +73,14 @@ describe('a stream the server refused (REFUSED_STREAM: not processed)', () => {
   it('refused again after the re-issue, it fails UNAVAILABLE (re-issued once only)', async () => {
     const server = await refusingServer(10);
     try {
-      app = await startPoolApp({ url: server.url, size: 1 });
-      await app.pool.awaitReady(10_000);
-      const client = new EchoClient('refused', grpc.credentials.createInsecure(), {
-        channelOverride: app.pool.channel,
-      });
-      const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-        client.Unary({ message: 'x' }, (failure: grpc.ServiceError | null) => resolve(failure)),
-      );
+      const error = await oneCall(server.url);
       expect(error).toMatchObject({
         code: grpc.status.UNAVAILABLE,
         details: 'Stream refused by server',
       });
       // grpc-js's two tries, then the pool's one.
       expect(server.streams()).toBe(4);
-      expect(app.pool.members()[0]).toMatchObject({ callsStarted: 1, inFlight: 0 });
+      expect(app!.pool.members()[0]).toMatchObject({ callsStarted: 1, inFlight: 0 });
     } finally {
       server.close();
     }
