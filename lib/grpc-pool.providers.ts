@@ -3,7 +3,7 @@ import { DEFAULT_POOL_NAME } from './grpc-pool.constants.js';
 import type { ResolvedPoolOptions } from './interfaces/grpc-pool-options.interface.js';
 import type { MemberChannel } from './member/member-channel.js';
 import { resolvePoolOptions } from './options/resolve-pool-options.js';
-import type { ChannelWorker } from './pool/channel-worker.js';
+import type { Member } from './member/member.js';
 import { PoolService } from './pool/pool.service.js';
 import { PoolStateService } from './state/pool-state.service.js';
 import {
@@ -22,14 +22,12 @@ export function createPoolProviders(name: string, rawOptionsToken: string | symb
     },
     {
       provide: getPoolStateToken(name),
-      useFactory: () => new PoolStateService<ChannelWorker, MemberChannel>(),
+      useFactory: () => new PoolStateService<Member, MemberChannel>(),
     },
     {
       provide: getPoolToken(name),
-      useFactory: (
-        options: ResolvedPoolOptions,
-        state: PoolStateService<ChannelWorker, MemberChannel>,
-      ) => new PoolService(options, state),
+      useFactory: (options: ResolvedPoolOptions, state: PoolStateService<Member, MemberChannel>) =>
+        new PoolService(options, state),
       inject: [getPoolOptionsToken(name), getPoolStateToken(name)],
     },
   ];

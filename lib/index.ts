@@ -46,6 +46,7 @@ export type {
   AutoscaleStatus,
   MemberOutInfo,
   MemberOutReason,
+  MemberLifecycle,
   MemberState,
   RenewalStatus,
   PoolStatus,

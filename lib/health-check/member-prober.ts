@@ -1,5 +1,5 @@
 import { connectivityState as State, status as Status, type ServiceError } from '@grpc/grpc-js';
-import type { ChannelWorker } from '../pool/channel-worker.js';
+import type { Member } from '../member/member.js';
 import type { HealthClient, HealthResponse } from './health-client.js';
 
 /** Probes judged per member: the last this many… */
@@ -12,9 +12,9 @@ const FAILED_SHARE = 0.6;
 /** What a prober tells its pool. */
 export interface ProbeListener {
   /** The server answered a health status. */
-  served(worker: ChannelWorker, status: HealthResponse['status'], via: 'watch' | 'check'): void;
+  served(member: Member, status: HealthResponse['status'], via: 'watch' | 'check'): void;
   /** Enough recent probes failed or timed out (see `WINDOW`). */
-  unhealthy(worker: ChannelWorker): void;
+  unhealthy(member: Member): void;
   /** The server has no health service (`Check` is UNIMPLEMENTED). */
   unimplemented(details: string): void;
 }
@@ -42,7 +42,7 @@ export class MemberProber {
   private stopped = false;
 
   constructor(
-    readonly worker: ChannelWorker,
+    readonly member: Member,
     private readonly client: HealthClient,
     private readonly settings: ProbeSettings,
     private readonly listener: ProbeListener,
@@ -61,6 +61,24 @@ export class MemberProber {
     this.client.close();
   }
 
+  /**
+   * The member's connection left READY: the Watch on it ends (a stream must not hold a
+   * going-away connection open for the server's whole grace), and probing waits for the
+   * next connection (see {@link connected}).
+   */
+  connectionLost(): void {
+    clearTimeout(this.timer);
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+
+  /** The member is connected again: probe the new connection soon (within a tenth of an interval). */
+  connected(): void {
+    if (this.cancel === undefined) {
+      this.schedule(Math.random() * (this.settings.intervalMs / 10));
+    }
+  }
+
   /** Forgets past outcomes: a fresh channel is judged afresh. */
   resetWindow(): void {
     this.outcomes.length = 0;
@@ -76,7 +94,7 @@ export class MemberProber {
 
   private probe(): void {
     if (this.stopped) return;
-    if (this.worker.state !== State.READY) {
+    if (this.member.connection.state !== State.READY) {
       this.schedule(this.settings.intervalMs);
     } else if (this.settings.watch) {
       this.watch();
@@ -96,12 +114,12 @@ export class MemberProber {
       if (error?.code === Status.NOT_FOUND) {
         // The health spec's Check answer for a service the server does not know.
         this.record(false);
-        this.listener.served(this.worker, 'SERVICE_UNKNOWN', 'check');
+        this.listener.served(this.member, 'SERVICE_UNKNOWN', 'check');
       } else if (error || response === undefined) {
         this.record(true);
       } else {
         this.record(false);
-        this.listener.served(this.worker, response.status, 'check');
+        this.listener.served(this.member, response.status, 'check');
       }
       this.schedule(intervalMs);
     });
@@ -132,7 +150,7 @@ export class MemberProber {
         clearTimeout(firstAnswer);
         this.record(false);
       }
-      this.listener.served(this.worker, response.status, 'watch');
+      this.listener.served(this.member, response.status, 'watch');
     });
     call.on('error', (error: ServiceError) => {
       clearTimeout(firstAnswer);
@@ -145,7 +163,7 @@ export class MemberProber {
         this.check();
         return;
       }
-      if (this.worker.state === State.READY) this.record(true);
+      if (this.member.connection.state === State.READY) this.record(true);
       this.schedule(intervalMs);
     });
     call.on('end', () => {
@@ -160,7 +178,7 @@ export class MemberProber {
     if (!failed || this.outcomes.length < MIN_PROBES) return;
     const failures = this.outcomes.filter(Boolean).length;
     if (failures >= FAILED_SHARE * this.outcomes.length) {
-      this.listener.unhealthy(this.worker);
+      this.listener.unhealthy(this.member);
     }
   }
 }

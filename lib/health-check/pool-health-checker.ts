@@ -1,13 +1,16 @@
 import type { LoggerService } from '@nestjs/common';
 import type { GrpcPoolHealthProbeOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { ChannelWorker } from '../pool/channel-worker.js';
+import type { Member } from '../member/member.js';
+import { CONNECTED, type Lifecycle } from '../member/member-lifecycle.js';
+import type { MemberControl, MemberPolicy } from '../membership/membership.js';
 import { publish } from '../telemetry/pool-events.js';
 import { loadHealthClientFactory, type HealthClientFactory } from './health-client.js';
-import type { MemberOuts } from './member-outs.js';
 import { MemberProber, type ProbeListener, type ProbeSettings } from './member-prober.js';
 
 /**
- * Health checking of one pool: a prober per member, and what their answers mean.
+ * Health checking of one pool, a policy: a prober per member (replacements in the making
+ * too, so that one inherits no NOT_SERVING it has not been asked about), and what their
+ * answers mean, asked of the membership.
  * - `NOT_SERVING` / `SERVICE_UNKNOWN` take the member out until `SERVING`; the server's word
  *   is trusted, even when it takes out every member.
  * - Failed or slow probes take it out (`probe-failures`) only under the guard, and give it a
@@ -15,10 +18,10 @@ import { MemberProber, type ProbeListener, type ProbeSettings } from './member-p
  * - A server without a health service (`Check` UNIMPLEMENTED) switches checking off for the
  *   pool with one warning.
  */
-export class PoolHealthChecker implements ProbeListener {
-  private readonly probers = new Map<ChannelWorker, MemberProber>();
+export class PoolHealthChecker implements ProbeListener, MemberPolicy {
+  private readonly probers = new Map<Member, MemberProber>();
   private readonly settings: ProbeSettings;
-  private readonly lastStatus = new WeakMap<ChannelWorker, string>();
+  private readonly lastStatus = new WeakMap<Member, string>();
   private factory: HealthClientFactory | undefined = undefined;
   private off = false;
   private lastRenewal = -Infinity;
@@ -26,7 +29,7 @@ export class PoolHealthChecker implements ProbeListener {
   constructor(
     private readonly pool: string,
     options: Readonly<Required<GrpcPoolHealthProbeOptions>>,
-    private readonly outs: MemberOuts,
+    private readonly control: MemberControl,
     private readonly logger: LoggerService,
   ) {
     this.settings = { ...options, watch: true };
@@ -37,24 +40,28 @@ export class PoolHealthChecker implements ProbeListener {
     this.factory = await loadHealthClientFactory(this.pool);
   }
 
-  /** Starts probing members that joined and stops probing members that left. */
-  sync(workers: readonly ChannelWorker[]): void {
+  joined(member: Member): void {
     if (this.off || this.factory === undefined) return;
-    for (const worker of workers) {
-      if (!this.probers.has(worker)) {
-        const prober = new MemberProber(worker, this.factory(worker.member), this.settings, this);
-        this.probers.set(worker, prober);
-        prober.start();
-      }
-    }
-    if (this.probers.size > workers.length) {
-      const present = new Set(workers);
-      for (const [worker, prober] of this.probers) {
-        if (!present.has(worker)) {
-          prober.stop();
-          this.probers.delete(worker);
-        }
-      }
+    const prober = new MemberProber(member, this.factory(member.channel), this.settings, this);
+    this.probers.set(member, prober);
+    prober.start();
+  }
+
+  /**
+   * A prober follows its member's connection: when the member leaves READY (a GOAWAY, a
+   * drop) its Watch is cancelled, so no stream holds a going-away connection open, and it
+   * probes the next connection as soon as that one is up.
+   */
+  transitioned(member: Member, from: Lifecycle, to: Lifecycle): void {
+    const prober = this.probers.get(member);
+    if (prober === undefined) return;
+    if (to === 'draining' || to === 'closed') {
+      prober.stop();
+      this.probers.delete(member);
+    } else if (CONNECTED.includes(from) && !CONNECTED.includes(to)) {
+      prober.connectionLost();
+    } else if (!CONNECTED.includes(from) && CONNECTED.includes(to)) {
+      prober.connected();
     }
   }
 
@@ -63,49 +70,48 @@ export class PoolHealthChecker implements ProbeListener {
     this.probers.clear();
   }
 
-  served(worker: ChannelWorker, status: string, via: 'watch' | 'check'): void {
-    if (this.off || !this.probers.has(worker)) return;
-    if (this.lastStatus.get(worker) !== status) {
-      this.lastStatus.set(worker, status);
+  served(member: Member, status: string, via: 'watch' | 'check'): void {
+    if (this.off || !this.probers.has(member)) return;
+    if (this.lastStatus.get(member) !== status) {
+      this.lastStatus.set(member, status);
       publish('memberHealth', () => ({
         pool: this.pool,
-        memberId: worker.id,
-        target: worker.target,
+        memberId: member.id,
+        target: member.target,
         status,
         via,
       }));
     }
     // Any answer is a passed probe.
-    this.outs.bringBack(worker, 'probe-failures');
+    this.control.letIn(member, 'probe-failures');
     if (status === 'SERVING') {
-      this.outs.bringBack(worker, 'NOT_SERVING');
-      this.outs.bringBack(worker, 'SERVICE_UNKNOWN');
+      this.control.letIn(member, 'NOT_SERVING');
+      this.control.letIn(member, 'SERVICE_UNKNOWN');
     } else if (status === 'NOT_SERVING') {
-      this.outs.bringBack(worker, 'SERVICE_UNKNOWN');
-      this.outs.takeOut(worker, 'NOT_SERVING');
+      this.control.letIn(member, 'SERVICE_UNKNOWN');
+      this.control.holdOut(member, 'NOT_SERVING');
     } else if (status === 'SERVICE_UNKNOWN') {
-      this.outs.bringBack(worker, 'NOT_SERVING');
-      this.outs.takeOut(worker, 'SERVICE_UNKNOWN');
+      this.control.letIn(member, 'NOT_SERVING');
+      this.control.holdOut(member, 'SERVICE_UNKNOWN');
     }
     // UNKNOWN (the server has not decided yet) changes nothing.
   }
 
-  unhealthy(worker: ChannelWorker): void {
+  unhealthy(member: Member): void {
     if (this.off) return;
-    if (!this.outs.has(worker, 'probe-failures')) {
-      if (!this.outs.mayTakeOut(worker)) {
-        this.outs.heldBack(worker, 'probe-failures');
-        return;
-      }
-      this.outs.takeOut(worker, 'probe-failures');
+    if (
+      !member.isOut('probe-failures') &&
+      !this.control.holdOut(member, 'probe-failures', { guarded: true })
+    ) {
+      return;
     }
     // A fresh connection may land on a healthy path; one member per interval, so that a
     // fault on the client's side does not turn into a reconnect storm.
     const now = Date.now();
     if (now - this.lastRenewal >= this.settings.intervalMs) {
       this.lastRenewal = now;
-      this.probers.get(worker)?.resetWindow();
-      worker.renewChannel();
+      this.probers.get(member)?.resetWindow();
+      this.control.redial(member, 'unhealthy');
     }
   }
 
@@ -113,7 +119,11 @@ export class PoolHealthChecker implements ProbeListener {
     if (this.off) return;
     this.off = true;
     this.stop();
-    this.outs.releaseAll(['NOT_SERVING', 'SERVICE_UNKNOWN', 'probe-failures']);
+    for (const member of this.control.members) {
+      for (const reason of ['NOT_SERVING', 'SERVICE_UNKNOWN', 'probe-failures'] as const) {
+        this.control.letIn(member, reason);
+      }
+    }
     this.logger.warn(
       `health checking is off for this pool: the server answered ${details}. Add the ` +
         'grpc.health.v1 service to the server (e.g. grpc-health-check) or remove healthCheck',

@@ -1,3 +1,7 @@
+/** A member's state in the pool's member state table (see `docs/internals.md`). */
+export type MemberLifecycle =
+  'pending' | 'connecting' | 'standby' | 'held' | 'serving' | 'draining' | 'closed';
+
 /** Connectivity of a member, as grpc-js names it. */
 export type MemberState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
 
@@ -28,7 +32,13 @@ export interface PoolMemberInfo {
    * calls in flight finishing. It is listed until its connection closes.
    */
   readonly draining?: true;
+  /** Connectivity of the member's channel. */
   readonly state: MemberState;
+  /**
+   * Its place in the member state table: `pending`, `connecting`, `standby`, `held`,
+   * `serving` (in the slot table exactly then), `draining` or `closed`.
+   */
+  readonly lifecycle: MemberLifecycle;
   /**
    * The member this one renewed (make-before-break: it took that member's slot). A renewal
    * makes a new member with a new id, so its counters start from zero.

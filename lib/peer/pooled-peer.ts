@@ -2,7 +2,7 @@ import { connectivityState as State, type ChannelInterface as Channel } from '@g
 import { PoolConnectError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
-import type { ChannelWorker } from '../pool/channel-worker.js';
+import type { Member } from '../member/member.js';
 import { PoolService } from '../pool/pool.service.js';
 import { PoolStateService } from '../state/pool-state.service.js';
 import { onConnectFailure } from './connect-failures.js';
@@ -36,7 +36,7 @@ export class PooledPeer implements Peer {
     /** The peer pool's name, for its errors (the connection's own pool is `<peer pool>/<endpoint>`). */
     private readonly peerPool: string,
   ) {
-    this.pool = new PoolService(options, new PoolStateService<ChannelWorker, MemberChannel>());
+    this.pool = new PoolService(options, new PoolStateService<Member, MemberChannel>());
     this.channel = new PeerChannel(this.pool.channel, endpoint, () => events.used(this));
     this.ready = this.connect(connectTimeoutMs, events).catch((error: unknown) =>
       events.connectFailed(this, error),

@@ -10,8 +10,8 @@ import {
   type SpreadName,
 } from '../options/resolve-addresses.js';
 import { publish } from '../telemetry/pool-events.js';
-import type { ChannelWorker } from './channel-worker.js';
-import type { MemberPlacement, PoolMembers } from './pool-members.js';
+import type { Member } from '../member/member.js';
+import type { MemberControl, MemberPlacement, MemberPolicy } from '../membership/membership.js';
 import { planMoves } from './spread-plan.js';
 
 /** One name the pool resolves: its addresses in this process's order, and which failed. */
@@ -27,9 +27,6 @@ interface SpreadTarget {
   error: string | undefined;
 }
 
-/** Runs one step of a move under the pool's scale lock (see `PoolScaler.exclusive`). */
-export type Exclusive = <T>(change: () => T) => Promise<T>;
-
 /**
  * Spreads the members of each host-name target over the name's addresses, instead of
  * letting every member's grpc-js `pick_first` take the first address (N/0/0).
@@ -43,7 +40,7 @@ export type Exclusive = <T>(change: () => T) => Promise<T>;
  * ⌈N/K⌉ of them per resolution, so the ready count never drops to rebalance. The seam to a
  * generic member renewal is `moveServing`.
  */
-export class AddressSpread implements MemberPlacement {
+export class AddressSpread implements MemberPlacement, MemberPolicy {
   private readonly targets = new Map<string, SpreadTarget>();
   private timer: NodeJS.Timeout | undefined = undefined;
   private failureTimer: NodeJS.Timeout | undefined = undefined;
@@ -51,30 +48,23 @@ export class AddressSpread implements MemberPlacement {
   private running: Promise<void> | undefined = undefined;
   private again: 'timer' | 'failure' | undefined = undefined;
   private stopped = false;
-  /** New members of moves under way, and how to tell their move whether they connected. */
-  private readonly moving = new Map<ChannelWorker, (ready: boolean) => void>();
+  /** Members whose make-before-break move is under way. */
+  private readonly moving = new Set<Member>();
+  /** The pool's membership, asked for moves once it exists (see `control`). */
+  private members: MemberControl | undefined = undefined;
 
   /** The spread of a pool, or `undefined` when none of its targets is a name to spread. */
-  static of(
-    options: ResolvedPoolOptions,
-    members: PoolMembers,
-    exclusive: Exclusive,
-    logger: LoggerService,
-  ): AddressSpread | undefined {
+  static of(options: ResolvedPoolOptions, logger: LoggerService): AddressSpread | undefined {
     if (options.addressMode !== 'spread') {
       return undefined;
     }
     const names = options.urls.flatMap((url) => spreadName(url) ?? []);
-    return names.length === 0
-      ? undefined
-      : new AddressSpread(options, names, members, exclusive, logger);
+    return names.length === 0 ? undefined : new AddressSpread(options, names, logger);
   }
 
   private constructor(
     private readonly options: ResolvedPoolOptions,
     names: readonly SpreadName[],
-    private readonly members: PoolMembers,
-    private readonly exclusive: Exclusive,
     private readonly logger: LoggerService,
   ) {
     const own = options.channelOptions;
@@ -90,7 +80,15 @@ export class AddressSpread implements MemberPlacement {
       }
       this.targets.set(name.url, { name, args, dials: [], dead: new Set(), error: undefined });
     }
-    members.setPlacement(this);
+  }
+
+  /** The membership this spread places members for and asks for moves (set once, at assembly). */
+  control(members: MemberControl): void {
+    this.members = members;
+  }
+
+  private get kept(): readonly Member[] {
+    return this.members?.members ?? [];
   }
 
   /**
@@ -98,7 +96,7 @@ export class AddressSpread implements MemberPlacement {
    * `connectTimeoutMs`; a name still unresolved then is dialled through grpc-js until a
    * resolution succeeds), then starts the re-resolution timer.
    */
-  async start(): Promise<void> {
+  async resolveNames(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     let late = false;
     const first = this.resolve('start').then(() => {
@@ -125,9 +123,6 @@ export class AddressSpread implements MemberPlacement {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.failureTimer);
-    for (const settle of [...this.moving.values()]) {
-      settle(false);
-    }
   }
 
   place(target: string): string | null | undefined {
@@ -148,28 +143,24 @@ export class AddressSpread implements MemberPlacement {
     return this.targets.get(target)?.error;
   }
 
-  changed(worker: ChannelWorker): void {
-    const spread = this.targets.get(worker.target);
-    const address = worker.address;
-    if (this.stopped || spread === undefined || address === undefined) {
+  connectionChanged(member: Member): void {
+    const spread = this.targets.get(member.target);
+    const address = member.connection.address;
+    if (this.stopped || spread === undefined || address === undefined || member.leaving) {
       return;
     }
-    const settle = this.moving.get(worker);
-    if (worker.state === State.READY) {
+    if (member.connection.state === State.READY) {
       spread.dead.delete(address);
-      settle?.(true);
       return;
     }
-    if (worker.state !== State.TRANSIENT_FAILURE) {
+    if (member.connection.state !== State.TRANSIENT_FAILURE) {
       return;
     }
     spread.dead.add(address);
     this.resolveSoon();
-    if (settle) {
-      settle(false);
-    } else {
-      // Not from inside the worker's own state change: it is still telling its listeners.
-      queueMicrotask(() => this.repoint(worker, spread, 'address-down'));
+    if (this.kept.includes(member)) {
+      // Not from inside the member's own transition: it is still telling its listeners.
+      queueMicrotask(() => this.repoint(member, spread, 'address-down'));
     }
   }
 
@@ -254,14 +245,14 @@ export class AddressSpread implements MemberPlacement {
     const serving: Promise<void>[] = [];
     for (const spread of this.targets.values()) {
       const live = spread.dials.filter((dial) => !spread.dead.has(dial));
-      const workers = this.members
-        .list()
-        .filter((worker) => worker.target === spread.name.url && !this.moving.has(worker));
-      for (const move of planMoves(workers, live)) {
-        if (move.worker.state === State.READY) {
-          serving.push(this.moveServing(move.worker, move.to, spread));
+      const members = this.kept.filter(
+        (member) => member.target === spread.name.url && !this.moving.has(member),
+      );
+      for (const move of planMoves(members, live)) {
+        if (move.member.state === 'serving' || move.member.state === 'held') {
+          serving.push(this.moveServing(move.member, move.to, spread));
         } else {
-          this.point(move.worker, move.to, 'rebalance');
+          this.point(move.member, move.to, 'rebalance');
         }
       }
     }
@@ -269,59 +260,49 @@ export class AddressSpread implements MemberPlacement {
   }
 
   /** Points a member that holds no slot at the least used other live address, if any. */
-  private repoint(worker: ChannelWorker, spread: SpreadTarget, reason: 'address-down'): void {
-    if (this.stopped || worker.state === State.READY || !this.members.list().includes(worker)) {
+  private repoint(worker: Member, spread: SpreadTarget, reason: 'address-down'): void {
+    if (this.stopped || worker.connection.state === State.READY || !this.kept.includes(worker)) {
       return;
     }
-    const to = this.leastUsed(spread, worker.address);
+    const to = this.leastUsed(spread, worker.connection.address);
     if (to !== undefined) {
       this.point(worker, to, reason);
     }
   }
 
-  private point(worker: ChannelWorker, to: string, reason: 'address-down' | 'rebalance'): void {
-    const from = worker.address;
-    worker.moveTo(to);
+  private point(worker: Member, to: string, reason: 'address-down' | 'rebalance'): void {
+    const from = worker.connection.address;
+    this.members?.redial(worker, 'address-moved', to);
     this.published(worker, from, to, reason, undefined);
   }
 
   /**
-   * Make-before-break: a new member on `to`; once it is READY (it holds a slot), the old
-   * member drains. If it cannot connect within `connectTimeoutMs`, the address is marked
-   * failed, the new member goes and the old one stays. The one place a generic renewal
-   * (make-before-break replace of a member) can take over.
+   * Make-before-break, through the membership's one `replace`: a new member on `to` takes
+   * the old one's place once connected; if it cannot connect, the address is marked failed
+   * and the old member stays.
    */
-  private async moveServing(old: ChannelWorker, to: string, spread: SpreadTarget): Promise<void> {
-    let fresh: ChannelWorker;
+  private async moveServing(old: Member, to: string, spread: SpreadTarget): Promise<void> {
+    if (this.members === undefined) return;
+    this.moving.add(old);
     try {
-      fresh = await this.exclusive(() => this.members.addAt(old.target, to));
-    } catch {
-      return; // the pool closed
-    }
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => settle(false), this.options.connectTimeoutMs).unref();
-      const settle = (connected: boolean) => {
-        clearTimeout(timer);
-        this.moving.delete(fresh);
-        resolve(connected);
-      };
-      this.moving.set(fresh, settle);
-      if (fresh.state === State.READY) settle(true);
-    });
-    if (!ready) {
-      spread.dead.add(to);
-    }
-    // Scaled down meanwhile: the old member is gone already, so the new one goes instead.
-    const leaving = ready && this.members.list().includes(old) ? old : fresh;
-    const reason = `gRPC pool "${this.options.name}" moved member ${leaving.id} to another address of ${old.target} and its drainTimeoutMs (${this.options.drainTimeoutMs} ms) passed`;
-    await this.exclusive(() => void this.members.removeMember(leaving, reason)).catch(() => {});
-    if (leaving === old) {
-      this.published(old, old.address, to, 'rebalance', fresh.id);
+      const from = old.connection.address;
+      const outcome = await this.members.replace(old, {
+        reason: 'move',
+        address: to,
+        failFast: true,
+      });
+      if (outcome.renewed) {
+        this.published(old, from, to, 'rebalance', outcome.newMemberId);
+      } else if (!this.stopped && !this.members.closed) {
+        spread.dead.add(to);
+      }
+    } finally {
+      this.moving.delete(old);
     }
   }
 
   private published(
-    worker: ChannelWorker,
+    worker: Member,
     from: string | undefined,
     to: string,
     reason: 'address-down' | 'rebalance',
@@ -346,11 +327,11 @@ export class AddressSpread implements MemberPlacement {
   private leastUsed(spread: SpreadTarget, except: string | undefined): string | undefined {
     let best: string | undefined;
     let bestCount = Infinity;
-    const members = this.members.list();
+    const members = this.kept;
     for (const dial of spread.dials) {
       if (dial === except || spread.dead.has(dial)) continue;
       const count = members.filter(
-        (worker) => worker.target === spread.name.url && worker.address === dial,
+        (member) => member.target === spread.name.url && member.connection.address === dial,
       ).length;
       if (count < bestCount) {
         best = dial;

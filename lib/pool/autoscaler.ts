@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ResolvedAutoscaleOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { AutoscaleStatus } from '../interfaces/pool-status.interface.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
+import { busyMark } from '../membership/membership.js';
 import { publish } from '../telemetry/pool-events.js';
 
 /** What the autoscaler needs of its pool; the pool's scale lock runs `grow` and `shrink`. */
@@ -65,7 +66,7 @@ export class Autoscaler {
     private readonly logger: LoggerService,
   ) {
     this.bounds = { min: options.min, max: options.max };
-    this.mark = Math.max(1, Math.ceil(options.scaleUpAt * options.streamsPerMember));
+    this.mark = busyMark(options);
   }
 
   /** Starts sampling for shrinks. */

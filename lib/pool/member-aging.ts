@@ -1,6 +1,6 @@
-import type { ChannelWorker } from './channel-worker.js';
-import type { MemberRenewal } from './member-renewal.js';
-import type { PoolMembers } from './pool-members.js';
+import type { Member } from '../member/member.js';
+import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { Replacements } from '../membership/replacements.js';
 
 /** When a member is due, from the connection it has now. */
 interface Deadline {
@@ -17,15 +17,15 @@ interface Deadline {
  * server's max age would line them up again): a member's first connection lives a random
  * share of the age (10 % to 100 %), every later one the age minus up to `jitter` of it.
  */
-export class MemberAging {
-  private readonly deadlines = new WeakMap<ChannelWorker, Deadline>();
+export class MemberAging implements MemberPolicy {
+  private readonly deadlines = new WeakMap<Member, Deadline>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ageMs: number,
     private readonly jitter: number,
-    private readonly roster: PoolMembers,
-    private readonly renewal: MemberRenewal,
+    private readonly control: MemberControl,
+    private readonly renewals: Replacements,
   ) {}
 
   /** Checks the members every tenth of the age (at most every second): coarse, off the hot path. */
@@ -37,29 +37,29 @@ export class MemberAging {
     clearInterval(this.timer);
   }
 
-  /** When `worker` is due for renewal (ms since epoch), once it has been READY. */
-  renewAt(worker: ChannelWorker): number | undefined {
-    return worker.readySince === undefined ? undefined : this.deadline(worker)?.at;
+  /** When `member` is due for renewal (ms since epoch), once it has been READY. */
+  renewAt(member: Member): number | undefined {
+    return member.connection.readySince === undefined ? undefined : this.deadline(member)?.at;
   }
 
   private tick(): void {
-    if (this.renewal.busy) {
+    if (this.renewals.busy) {
       return;
     }
     const now = Date.now();
-    let due: ChannelWorker | undefined;
+    let due: Member | undefined;
     let dueAt = Infinity;
-    for (const worker of this.roster.list()) {
-      const at = this.renewAt(worker);
+    for (const member of this.control.members) {
+      const at = this.renewAt(member);
       if (at !== undefined && at <= now && at < dueAt) {
-        due = worker;
+        due = member;
         dueAt = at;
       }
     }
     if (due !== undefined) {
-      const worker = due;
-      void this.renewal.renew(worker, 'max-age').then((outcome) => {
-        const deadline = this.deadlines.get(worker);
+      const member = due;
+      void this.control.replace(member, { reason: 'max-age' }).then((outcome) => {
+        const deadline = this.deadlines.get(member);
         if (!outcome.renewed && deadline !== undefined) {
           // It keeps serving: try again after a tenth of its age, not on every tick.
           deadline.at = Date.now() + this.ageMs / 10;
@@ -68,22 +68,22 @@ export class MemberAging {
     }
   }
 
-  private deadline(worker: ChannelWorker): Deadline | undefined {
-    const readySince = worker.readySince;
+  private deadline(member: Member): Deadline | undefined {
+    const readySince = member.connection.readySince;
     if (readySince === undefined) {
       return undefined;
     }
-    const known = this.deadlines.get(worker);
+    const known = this.deadlines.get(member);
     if (known !== undefined && known.readySince === readySince) {
       return known;
     }
     // First connection of a member the pool made (not a renewal's): a random share.
-    const first = known === undefined && worker.config.renewedFrom === undefined;
+    const first = known === undefined && member.config.renewedFrom === undefined;
     const life = first
       ? this.ageMs * (0.1 + 0.9 * Math.random())
       : this.ageMs * (1 - this.jitter * Math.random());
     const deadline = { readySince, at: readySince + life };
-    this.deadlines.set(worker, deadline);
+    this.deadlines.set(member, deadline);
     return deadline;
   }
 }

@@ -1,6 +1,7 @@
 import type { GrpcPoolOutlierEjectionOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { MemberOuts } from '../health-check/member-outs.js';
-import type { ChannelWorker } from './channel-worker.js';
+import type { Member } from '../member/member.js';
+import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { Lifecycle } from '../member/member-lifecycle.js';
 
 /** One member's ejection record. */
 interface Ejections {
@@ -9,70 +10,72 @@ interface Ejections {
   /** When it last came back (ms since epoch). */
   backAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** The member the record is about now: a replacement takes over its predecessor's. */
+  member: Member;
 }
 
 /**
  * Passive outlier ejection: a member whose calls end UNAVAILABLE, INTERNAL or UNKNOWN
  * `consecutiveFailures` times in a row goes out for `baseEjectionMs`, twice as long on
  * each next ejection, at most `maxEjectionMs`; a member that stays in for `maxEjectionMs`
- * starts again from the base. The count is the member's own (`MemberChannel.callEnded`,
- * O(1) where calls already end); the guard keeps half the members in rotation.
+ * starts again from the base. The streak is the member's own (`MemberChannel.callEnded`,
+ * O(1) where calls already end); the membership's guard keeps half the members serving.
+ * A replacement inherits the record, its ejection and its backoff.
  */
-export class MemberEjection {
-  private readonly records = new Map<ChannelWorker, Ejections>();
+export class MemberEjection implements MemberPolicy {
+  private readonly records = new Map<Member, Ejections>();
 
   constructor(
     private readonly options: Readonly<Required<GrpcPoolOutlierEjectionOptions>>,
-    private readonly outs: MemberOuts,
+    private readonly control: MemberControl,
   ) {}
 
-  /** Follows the calls of members that joined; forgets members that left. */
-  sync(workers: readonly ChannelWorker[]): void {
-    for (const worker of workers) {
-      if (!this.records.has(worker)) {
-        this.records.set(worker, { count: 0, backAt: 0, timer: undefined });
-        worker.member.streakLimit = this.options.consecutiveFailures;
-        worker.member.onFailureStreak = () => this.eject(worker);
-      }
+  failureStreak(member: Member): void {
+    // A new streak must build up before the next verdict, whatever this one's outcome.
+    member.channel.failureStreak = 0;
+    if (member.isOut('ejected')) return;
+    let record = this.records.get(member);
+    if (record === undefined) {
+      record = { count: 0, backAt: 0, timer: undefined, member };
+      this.records.set(member, record);
     }
-    if (this.records.size > workers.length) {
-      const present = new Set(workers);
-      for (const [worker, record] of this.records) {
-        if (!present.has(worker)) {
-          clearTimeout(record.timer);
-          worker.member.onFailureStreak = undefined;
-          this.records.delete(worker);
-        }
+    const { baseEjectionMs, maxEjectionMs } = this.options;
+    const now = Date.now();
+    const count = record.count > 0 && now - record.backAt >= maxEjectionMs ? 0 : record.count;
+    const durationMs = Math.min(baseEjectionMs * 2 ** count, maxEjectionMs);
+    if (!this.control.holdOut(member, 'ejected', { until: now + durationMs, guarded: true })) {
+      return;
+    }
+    record.count = count + 1;
+    const ejected = record;
+    ejected.timer = setTimeout(() => {
+      ejected.timer = undefined;
+      ejected.backAt = Date.now();
+      ejected.member.channel.failureStreak = 0;
+      this.control.letIn(ejected.member, 'ejected');
+    }, durationMs).unref();
+  }
+
+  replaced(old: Member, fresh: Member): void {
+    const record = this.records.get(old);
+    if (record !== undefined) {
+      this.records.delete(old);
+      record.member = fresh;
+      this.records.set(fresh, record);
+    }
+  }
+
+  transitioned(member: Member, _from: Lifecycle, to: Lifecycle): void {
+    if (to === 'closed') {
+      const record = this.records.get(member);
+      if (record !== undefined) {
+        clearTimeout(record.timer);
+        this.records.delete(member);
       }
     }
   }
 
   stop(): void {
     for (const record of this.records.values()) clearTimeout(record.timer);
-  }
-
-  private eject(worker: ChannelWorker): void {
-    // A new streak must build up before the next verdict, whatever this one's outcome.
-    worker.member.failureStreak = 0;
-    const record = this.records.get(worker);
-    if (record === undefined || this.outs.has(worker, 'ejected')) return;
-    if (!this.outs.mayTakeOut(worker)) {
-      this.outs.heldBack(worker, 'ejected');
-      return;
-    }
-    const { baseEjectionMs, maxEjectionMs } = this.options;
-    const now = Date.now();
-    if (record.count > 0 && now - record.backAt >= maxEjectionMs) {
-      record.count = 0;
-    }
-    const durationMs = Math.min(baseEjectionMs * 2 ** record.count, maxEjectionMs);
-    record.count++;
-    this.outs.takeOut(worker, 'ejected', now + durationMs);
-    record.timer = setTimeout(() => {
-      record.timer = undefined;
-      record.backAt = Date.now();
-      worker.member.failureStreak = 0;
-      this.outs.bringBack(worker, 'ejected');
-    }, durationMs).unref();
   }
 }

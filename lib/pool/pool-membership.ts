@@ -1,107 +1,174 @@
 import { connectivityState as State, type ChannelInterface } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
-import { MemberHealth } from '../health-check/member-health.js';
+import { PoolConnectivity } from '../channel/pool-connectivity.js';
+import { PoolHealthChecker } from '../health-check/pool-health-checker.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import type { AutoscaleStatus, RenewalStatus } from '../interfaces/pool-status.interface.js';
+import type { Member } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import { LatencyDecay } from '../member/peak-ewma.js';
+import { Membership } from '../membership/membership.js';
+import { MembershipView } from '../membership/membership-view.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
-import { PoolConnectivity } from '../channel/pool-connectivity.js';
-import { AdaptivePool } from './adaptive-pool.js';
 import { AddressSpread } from './address-spread.js';
-import type { ChannelWorker } from './channel-worker.js';
-import { PoolMembers } from './pool-members.js';
+import { Autoscaler } from './autoscaler.js';
+import { MemberAging } from './member-aging.js';
+import { MemberEjection } from './member-ejection.js';
 import { PoolScaler } from './pool-scaler.js';
+import { ResetGuard } from './reset-guard.js';
 
 /**
- * Who a pool's members are, and everything that changes it: the members themselves
- * (`roster`), manual scaling (`scaler`), spreading over a name's addresses, health checking
- * and ejection, autoscaling and renewal, and the latency decay of `peak-ewma`. `PoolService`
- * reads the slot table for the hot path and asks this for the rest; it starts with the
- * module and stops, draining every member, on shutdown.
+ * One pool's members put together: the {@link Membership} (the one owner of every member's
+ * life), the policies that ask it for changes (address spreading, health checking, outlier
+ * ejection, renewal by age, the reset guard, the autoscaler), the manual scaling API, the read
+ * model, and the connectivity `pool.channel` reports. `PoolService` reads the slot table for
+ * the hot path and asks this for the rest.
  */
 export class PoolMembership {
-  readonly roster: PoolMembers;
+  readonly members: Membership;
+  readonly view: MembershipView;
   readonly scaler: PoolScaler;
   /** The members' connectivity folded into one, as `pool.channel` reports it. */
   readonly connectivity: PoolConnectivity;
-  readonly adaptive: AdaptivePool;
-  /** Spreads members over the addresses of host-name targets; none with `addressMode: 'channel'`. */
   private readonly spread: AddressSpread | undefined;
-  /** Health checking and outlier ejection, when the options turn either on. */
-  private readonly health: MemberHealth | undefined;
+  private readonly health: PoolHealthChecker | undefined;
+  private readonly aging: MemberAging | undefined;
+  private readonly autoscaler: Autoscaler | undefined;
   /** Decays the members' latency estimates, in `'peak-ewma'` pools only. */
   private readonly latencyDecay: LatencyDecay | undefined;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
-    state: PoolStateService<ChannelWorker, MemberChannel>,
+    state: PoolStateService<Member, MemberChannel>,
     logger: LoggerService,
     isClosed: () => boolean,
     /** Where calls on a member that left the pool go: the pool's channel. */
     successor: () => ChannelInterface,
+    /** Folds a closed member's counts into the pool's totals. */
+    onClosed?: (member: Member) => void,
   ) {
-    this.roster = new PoolMembers(
+    this.spread = AddressSpread.of(options, logger);
+    // Called by transitions, none of which happens before the constructor ends.
+    const refresh = () => this.connectivity.refresh();
+    const members = new Membership(
       options,
       state,
-      () => {
-        this.connectivity.refresh();
-        this.health?.sync();
-      },
       logger,
       successor,
+      refresh,
+      this.spread,
+      onClosed,
     );
-    this.health = MemberHealth.create(options, () => this.roster.list(), logger);
-    this.scaler = new PoolScaler(options.name, options.drainTimeoutMs, this.roster, isClosed);
-    this.spread = AddressSpread.of(
-      options,
-      this.roster,
-      (change) => this.scaler.exclusive(change),
-      logger,
-    );
-    this.connectivity = new PoolConnectivity(() =>
-      isClosed() ? State.SHUTDOWN : this.roster.connectivity(),
-    );
-    this.adaptive = new AdaptivePool(options, this.roster, this.scaler, state, logger, isClosed);
+    this.members = members;
     // Connectivity is told after the slot table changed, never before: READY on
     // `pool.channel` means a member can be picked at that moment.
-    state.onChange(() => {
-      this.connectivity.refresh();
-      this.adaptive.tableChanged();
-    });
+    state.onChange(refresh);
+    this.scaler = new PoolScaler(options.name, options.drainTimeoutMs, members);
+    this.spread?.control(members);
+    this.health =
+      options.healthCheck &&
+      new PoolHealthChecker(options.name, options.healthCheck, members, logger);
+    this.aging =
+      options.maxConnectionAgeMs > 0
+        ? new MemberAging(
+            options.maxConnectionAgeMs,
+            options.maxConnectionAgeJitter,
+            members,
+            members.renewals,
+          )
+        : undefined;
+    this.autoscaler = options.autoscale && this.makeAutoscaler(logger);
+    members.use([
+      this.spread,
+      this.health,
+      options.outlierEjection && new MemberEjection(options.outlierEjection, members),
+      this.aging,
+      options.resetBudget && new ResetGuard(options.name, options.resetBudget, members, logger),
+      this.autoscaler && {
+        busy: this.autoscaler.onBusy,
+        start: () => this.autoscaler?.start(),
+        stop: () => this.autoscaler?.stop(),
+      },
+    ]);
+    this.view = new MembershipView(options, members, this.spread, (member) =>
+      this.aging?.renewAt(member),
+    );
+    this.connectivity = new PoolConnectivity(() =>
+      isClosed() ? State.SHUTDOWN : this.view.connectivity(),
+    );
     this.latencyDecay =
       options.peakEwma &&
       new LatencyDecay(options.peakEwma.tauMs, options.peakEwma.decayIntervalMs, () =>
-        this.roster.latencies(),
+        members.members.map((member) => member.channel.latency),
       );
   }
 
   /** Loads what health checking needs; before the first member is made. */
   async load(): Promise<void> {
-    await this.health?.start();
+    await this.health?.load();
   }
 
-  /** Resolves spread names, starts the first members and the timers. */
+  /** Resolves spread names, starts the first members, then the policies and timers. */
   async start(isClosed: () => boolean): Promise<void> {
-    await this.spread?.start();
-    await this.scaler.start(this.options.size);
+    await this.spread?.resolveNames();
+    await this.scaler.start(this.options.size).catch(() => undefined);
     if (!isClosed()) {
       this.latencyDecay?.start();
+      this.members.startPolicies();
     }
-    this.adaptive.start();
   }
 
   /**
-   * Stops every decision, then drains and closes every member (and a renewal's new
-   * connection). Resolves with the calls cancelled after `drainTimeoutMs`.
+   * Stops every decision, then drains and closes every member (a replacement's new one
+   * too). Resolves with the calls cancelled after `drainTimeoutMs`.
    */
   async stop(): Promise<number> {
     this.latencyDecay?.stop();
     this.spread?.stop();
-    this.health?.stop();
     this.connectivity.refresh();
-    // Members first (out of the list, a renewal in flight can no longer swap in), then the
-    // renewal's own new connection, closed with its sockets.
-    const [cancelled] = await Promise.all([this.scaler.stop(), this.adaptive.stop()]);
-    return cancelled;
+    return this.members.close(this.scaler.closeReason());
+  }
+
+  autoscaleStatus(): AutoscaleStatus | undefined {
+    return this.autoscaler?.status();
+  }
+
+  renewalStatus(): RenewalStatus | undefined {
+    const { done, failed, running } = this.members.renewals;
+    if (this.aging === undefined && done + failed === 0) {
+      return undefined;
+    }
+    return {
+      maxConnectionAgeMs: this.options.maxConnectionAgeMs,
+      done,
+      failed,
+      ...(running !== undefined && { running }),
+    };
+  }
+
+  private makeAutoscaler(logger: LoggerService): Autoscaler {
+    const { members, scaler, options } = this;
+    const autoscaler = new Autoscaler(
+      options.name,
+      options.autoscale!,
+      {
+        get size() {
+          return members.size;
+        },
+        ready: members.table.slots,
+        inFlight: () =>
+          members.members.reduce((total, member) => total + member.channel.inFlight, 0),
+        grow: async () => {
+          const member = await scaler.autoscaleUp();
+          return member === undefined
+            ? undefined
+            : members.untilConnected(member, options.connectTimeoutMs);
+        },
+        shrink: () => scaler.autoscaleDown(),
+      },
+      logger,
+    );
+    scaler.bounds = autoscaler.bounds;
+    return autoscaler;
   }
 }

@@ -1,10 +1,9 @@
-import { Mutex } from 'async-mutex';
 import { MAX_POOL_SIZE } from '../grpc-pool.constants.js';
 import { PoolArgumentError, PoolClosedError } from '../errors/pool.errors.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { publish, type ScaleEvent } from '../telemetry/pool-events.js';
-import type { ChannelWorker } from './channel-worker.js';
-import type { PoolMembers } from './pool-members.js';
+import type { Member } from '../member/member.js';
+import type { Membership } from '../membership/membership.js';
 
 /** How a manual scale operation treats the autoscaler's bounds. */
 export interface ManualScaleOptions {
@@ -16,20 +15,19 @@ export interface ManualScaleOptions {
 }
 
 /**
- * Grows and shrinks one pool, one operation at a time in the order asked: each operation
- * checks its argument against the size it finds when its turn comes, and none runs once
- * the pool is closed (shutdown does not wait for a running one: see `stop()`).
+ * The manual scaling API of one pool (`scaleUp`, `scaleDown`, `resize`) and the autoscaler's
+ * add and removal, over the membership's one queue: each operation checks its argument
+ * against the size it finds when its turn comes, and none runs once the pool is closed.
+ * A removal's drain is awaited outside the queue, so the next change is not held up by it.
  */
 export class PoolScaler {
-  private readonly lock = new Mutex();
   /** The autoscaler's bounds when autoscaling is on: manual operations keep within them. */
   bounds: { min: number; max: number } | undefined = undefined;
 
   constructor(
     private readonly pool: string,
     private readonly drainTimeoutMs: number,
-    private readonly members: PoolMembers,
-    private readonly isClosed: () => boolean,
+    private readonly members: Membership,
   ) {}
 
   /** Starts the first `size` members. */
@@ -63,66 +61,49 @@ export class PoolScaler {
   }
 
   /**
-   * Runs `change` (one step of a member move: an add, or taking the old member away) under
-   * the scale lock, between scale operations. Rejects with PoolClosedError once the pool is
-   * closed, so that nothing is added to a pool being shut down.
-   */
-  exclusive<T>(change: () => T): Promise<T> {
-    return this.lock.runExclusive(() => {
-      if (this.isClosed()) {
-        throw new PoolClosedError(this.pool);
-      }
-      return change();
-    });
-  }
-
-  /**
    * The autoscaler's add: one member, unless the pool reached `bounds.max` by its turn.
-   * Resolves with the new worker (not yet ready), or `undefined`.
+   * Resolves with the new member (not yet connected), or `undefined`.
    */
-  async autoscaleUp(): Promise<ChannelWorker | undefined> {
-    let made: ChannelWorker | undefined;
+  async autoscaleUp(): Promise<Member | undefined> {
+    let made: Member | undefined;
     await this.run('autoscale', 1, () => {
       if (this.bounds !== undefined && this.members.size < this.bounds.max) {
-        [made] = this.members.add(1);
+        [made] = this.members.addNow(1);
       }
-      return this.members.size;
+      return { size: this.members.size };
     });
     return made;
   }
 
   /**
    * The autoscaler's removal: the member with the fewest calls, unless the pool reached
-   * `bounds.min` by its turn. Its drain runs outside the lock (shutdown waits for it), so
-   * that an add the load asks for meanwhile is not held up by it.
+   * `bounds.min` by its turn. Its drain runs on (shutdown waits for it).
    */
   async autoscaleDown(): Promise<boolean> {
     let removed = false;
     await this.run('autoscale', -1, () => {
       if (this.bounds !== undefined && this.members.size > this.bounds.min) {
-        void this.members.remove(1, this.cancelReason('scaled down'));
+        void this.members.retireNow(1, 'scale-down', this.cancelReason('scaled down'));
         removed = true;
       }
-      return this.members.size;
+      return { size: this.members.size };
     });
     return removed;
   }
 
-  /**
-   * Drains and closes every member at once, without waiting for the running operation: a
-   * scale-down under way keeps draining its own members (it started first, so it ends
-   * first) and resolves with the size it reached; operations still queued reject with
-   * PoolClosedError. So shutdown takes `drainTimeoutMs` at most, whatever was running.
-   * Resolves with the calls cancelled.
-   */
-  stop(): Promise<number> {
-    return this.members.removeAll(this.cancelReason('shut down'));
+  /** Shutdown's reason for the calls it cancels. */
+  closeReason(): string {
+    return this.cancelReason('shut down');
   }
 
-  private run(
+  /**
+   * One operation in the queue: `change` returns the size it reached and, for a removal, the
+   * drain to wait for (outside the queue) before the operation resolves.
+   */
+  private async run(
     operation: ScaleEvent['operation'],
     requested: number,
-    change: () => Promise<number> | number,
+    change: () => { size: number; drain?: Promise<number> },
   ): Promise<number> {
     const pool = this.pool;
     publish('scaleRequested', () => ({
@@ -132,38 +113,37 @@ export class PoolScaler {
       requested,
       from: this.members.size,
     }));
-    return this.lock.runExclusive(async () => {
-      if (this.isClosed()) {
-        throw new PoolClosedError(pool);
-      }
-      const from = this.members.size;
-      const started = Date.now();
-      const size = await change();
-      if (this.isClosed()) {
-        // Shutdown came while this ran (a scale-down's drain): the pool it sized is gone.
-        throw new PoolClosedError(pool);
-      }
-      publish('scaleDone', () => ({
-        pool,
-        phase: 'done',
-        operation,
-        requested,
-        from,
-        size,
-        durationMs: Date.now() - started,
-      }));
-      return size;
+    const started = Date.now();
+    let from = 0;
+    const { size, drain } = await this.members.exclusive(() => {
+      from = this.members.size;
+      return change();
     });
+    await drain;
+    if (this.members.closed) {
+      // Shutdown came while this ran (a scale-down's drain): the pool it sized is gone.
+      throw new PoolClosedError(pool);
+    }
+    publish('scaleDone', () => ({
+      pool,
+      phase: 'done',
+      operation,
+      requested,
+      from,
+      size,
+      durationMs: Date.now() - started,
+    }));
+    return size;
   }
 
-  private grow(n: number): number {
-    this.members.add(n);
-    return this.members.size;
+  private grow(n: number): { size: number } {
+    this.members.addNow(n);
+    return { size: this.members.size };
   }
 
-  private async shrink(n: number): Promise<number> {
-    await this.members.remove(n, this.cancelReason('scaled down'));
-    return this.members.size;
+  private shrink(n: number): { size: number; drain: Promise<number> } {
+    const drain = this.members.retireNow(n, 'scale-down', this.cancelReason('scaled down'));
+    return { size: this.members.size, drain };
   }
 
   private cancelReason(what: string): string {

@@ -17,10 +17,9 @@ import { createStrategy } from '../strategies/create-strategy.js';
 import { RoundRobinStrategy } from '../strategies/round-robin.strategy.js';
 import { PoolChannel } from '../channel/pool-channel.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
-import type { ChannelWorker } from './channel-worker.js';
+import type { Member } from '../member/member.js';
 import type { ManualScaleOptions } from './pool-scaler.js';
 import { PoolMembership } from './pool-membership.js';
-import type { MemberRenewal } from './member-renewal.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
@@ -76,7 +75,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   constructor(
     private readonly options: ResolvedPoolOptions,
-    private readonly state: PoolStateService<ChannelWorker, MemberChannel>,
+    private readonly state: PoolStateService<Member, MemberChannel>,
   ) {
     this.name = options.name;
     this.slots = state.slots;
@@ -156,11 +155,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (this.closing) {
       return `gRPC pool "${this.name}" is closed; no call can be made on it`;
     }
-    const waiting = this.membership.roster.waitingMember();
+    const waiting = this.membership.view.waitingMember();
     if (waiting !== undefined) {
       return waiting;
     }
-    const out = this.membership.roster.outReasons();
+    const out = this.membership.view.outReasons();
     return out.length > 0
       ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
           "retry later, or check the servers' health service"
@@ -215,7 +214,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     }
     await untilReady((signal) => this.state.whenReady(signal), timeoutMs, this.lifetime.signal, {
       timedOut: () =>
-        new PoolTimeoutError(this.name, timeoutMs, this.membership.roster.describeTargets()),
+        new PoolTimeoutError(this.name, timeoutMs, this.membership.view.describeTargets()),
       closed: () => new PoolClosedError(this.name),
     });
   }
@@ -245,25 +244,17 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     return this.membership.scaler.resize(size, options);
   }
 
-  /**
-   * @internal Make-before-break renewal of one member at a time (max age, reset budgets,
-   * moves): `memberRenewal.renew(worker, reason)`.
-   */
-  get memberRenewal(): MemberRenewal {
-    return this.membership.adaptive.renewal;
-  }
-
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
-    const members = this.membership.roster.describe();
+    const members = this.membership.view.describe();
     return {
       name: this.name,
-      size: this.membership.roster.size,
+      size: this.membership.members.size,
       ready: this.slots.length,
       strategy: this.strategy.name,
       minReady: Math.min(
-        this.options.minReady ?? this.membership.roster.size,
-        this.membership.roster.size,
+        this.options.minReady ?? this.membership.members.size,
+        this.membership.members.size,
       ),
       closed: this.closing !== undefined,
       inFlight: sum(members, 'inFlight'),
@@ -271,14 +262,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       callsFailed: sum(members, 'callsFailed'),
       picks: this.picks,
       members,
-      ...optional('autoscale', this.membership.adaptive.autoscaleStatus()),
-      ...optional('renewal', this.membership.adaptive.renewalStatus()),
+      ...optional('autoscale', this.membership.autoscaleStatus()),
+      ...optional('renewal', this.membership.renewalStatus()),
     };
   }
 
   /** Every member with its slot, state, calls in flight and target. */
   members(): readonly PoolMemberInfo[] {
-    return this.membership.roster.describe();
+    return this.membership.view.describe();
   }
 
   /**

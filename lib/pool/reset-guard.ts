@@ -1,8 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedResetBudget } from '../options/resolve-adaptive-options.js';
 import { publish } from '../telemetry/pool-events.js';
-import type { ChannelWorker } from './channel-worker.js';
-import type { MemberRenewal } from './member-renewal.js';
+import type { Member } from '../member/member.js';
+import type { MemberControl, MemberPolicy } from '../membership/membership.js';
 
 /** A connection whose budget runs low sooner than this after it connected cannot be saved by renewing. */
 const SHORTEST_USEFUL_CONNECTION_MS = 5_000;
@@ -18,26 +18,27 @@ const WARN_EVERY_MS = 60_000;
  * cannot keep up with the traffic: that is said with an event and a warning naming the rate
  * and the budget, at most once a minute.
  */
-export class ResetGuard {
+export class ResetGuard implements MemberPolicy {
   private warnedAt = -Infinity;
 
   constructor(
     private readonly pool: string,
     private readonly budget: ResolvedResetBudget,
-    private readonly renewal: MemberRenewal,
+    private readonly control: MemberControl,
     private readonly logger: LoggerService,
   ) {}
 
   /** A member's budget fell below its margin. */
-  budgetLow(worker: ChannelWorker): void {
-    const connectedFor = worker.readySince === undefined ? 0 : Date.now() - worker.readySince;
+  resetBudgetLow(member: Member): void {
+    const readySince = member.connection.readySince;
+    const connectedFor = readySince === undefined ? 0 : Date.now() - readySince;
     if (connectedFor > 0 && connectedFor < SHORTEST_USEFUL_CONNECTION_MS) {
-      this.tooFast(worker, connectedFor);
+      this.tooFast(member, connectedFor);
     }
-    void this.renewal.renew(worker, 'reset-budget');
+    void this.control.replace(member, { reason: 'reset-budget' });
   }
 
-  private tooFast(worker: ChannelWorker, connectionMs: number): void {
+  private tooFast(member: Member, connectionMs: number): void {
     const now = Date.now();
     if (now - this.warnedAt < WARN_EVERY_MS) {
       return;
@@ -48,15 +49,15 @@ export class ResetGuard {
     const resetsPerSecond = Math.round(((burst - margin) * 1000) / connectionMs + perSecond);
     publish('resetBudgetExceeded', () => ({
       pool: this.pool,
-      memberId: worker.id,
-      target: worker.target,
+      memberId: member.id,
+      target: member.target,
       resetsPerSecond,
       burst,
       perSecond,
       connectionMs,
     }));
     this.logger.warn(
-      `member ${worker.id} to ${worker.target} sent about ${resetsPerSecond} stream resets a second (cancelled or expired calls), faster than renewing its connection can absorb: the server allows a burst of ${burst} and ${perSecond} a second per connection (resetBudget), so its guard will end sessions and fail the calls on them. Cancel fewer calls, add members (size), or raise the server's allowance.`,
+      `member ${member.id} to ${member.target} sent about ${resetsPerSecond} stream resets a second (cancelled or expired calls), faster than renewing its connection can absorb: the server allows a burst of ${burst} and ${perSecond} a second per connection (resetBudget), so its guard will end sessions and fail the calls on them. Cancel fewer calls, add members (size), or raise the server's allowance.`,
     );
   }
 }

@@ -1,35 +1,32 @@
-import { connectivityState as State } from '@grpc/grpc-js';
-import type { ChannelWorker } from './channel-worker.js';
+import type { Member } from '../member/member.js';
 
 /** One member to point at another address. */
 export interface SpreadMove {
-  readonly worker: ChannelWorker;
+  readonly member: Member;
   readonly to: string;
 }
 
 /**
- * The moves that spread `workers` (the members of one target) evenly over `live` (its
+ * The moves that spread `members` (the members of one target) evenly over `live` (its
  * addresses that have not failed, in this process's order): each address gets ⌊N/K⌋ or
  * ⌈N/K⌉ members, the larger shares going to the addresses that already hold the most, so
  * that as few members move as can. Members that hold no slot move first (they cost no
  * capacity); READY ones at most ⌈N/K⌉ per plan. With more addresses than members, each
  * member gets its own, the first ones in this process's order: a random subset per process.
  */
-export function planMoves(
-  workers: readonly ChannelWorker[],
-  live: readonly string[],
-): SpreadMove[] {
-  if (live.length === 0 || workers.length === 0) {
+export function planMoves(members: readonly Member[], live: readonly string[]): SpreadMove[] {
+  if (live.length === 0 || members.length === 0) {
     return [];
   }
-  const on = new Map<string, ChannelWorker[]>(live.map((dial) => [dial, []]));
-  const stray: ChannelWorker[] = [];
-  for (const worker of workers) {
-    const list = worker.address === undefined ? undefined : on.get(worker.address);
-    (list ?? stray).push(worker);
+  const on = new Map<string, Member[]>(live.map((dial) => [dial, []]));
+  const stray: Member[] = [];
+  for (const member of members) {
+    const list =
+      member.connection.address === undefined ? undefined : on.get(member.connection.address);
+    (list ?? stray).push(member);
   }
-  const base = Math.floor(workers.length / live.length);
-  let extra = workers.length % live.length;
+  const base = Math.floor(members.length / live.length);
+  let extra = members.length % live.length;
   // Stable sort: equal counts keep this process's order.
   const byCount = [...live].sort((a, b) => on.get(b)!.length - on.get(a)!.length);
   const share = new Map<string, number>();
@@ -50,23 +47,25 @@ export function planMoves(
     }
   }
   leaving.sort(leaveFirst);
-  let servingBudget = Math.ceil(workers.length / live.length);
+  let servingBudget = Math.ceil(members.length / live.length);
   const moves: SpreadMove[] = [];
-  for (const worker of leaving) {
+  for (const member of leaving) {
     if (wanted.length === 0) break;
-    if (worker.state === State.READY) {
+    if (isServing(member)) {
       if (servingBudget === 0) break;
       servingBudget--;
     }
-    moves.push({ worker, to: wanted.shift()! });
+    moves.push({ member, to: wanted.shift()! });
   }
   return moves;
 }
 
 /** Members holding no slot first, then those with the fewest calls in flight. */
-function leaveFirst(a: ChannelWorker, b: ChannelWorker): number {
-  return (
-    Number(a.state === State.READY) - Number(b.state === State.READY) ||
-    a.member.inFlight - b.member.inFlight
-  );
+function leaveFirst(a: Member, b: Member): number {
+  return Number(isServing(a)) - Number(isServing(b)) || a.channel.inFlight - b.channel.inFlight;
+}
+
+/** A member that holds a connection the pool uses (moved make-before-break). */
+function isServing(member: Member): boolean {
+  return member.state === 'serving' || member.state === 'held';
 }

@@ -1,4 +1,3 @@
-import { Mutex } from 'async-mutex';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 
 /**
@@ -11,12 +10,12 @@ import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
  * - unregister moves the last member into the gap (O(1)); unregistering an unknown worker
  *   is a no-op.
  *
- * Mutations queue on one FIFO mutex, so a worker's register and unregister apply in the
- * order it asked for them whatever else is going on.
+ * Mutations are synchronous (one thread: each runs whole between two reads of the hot
+ * path), and only a member's own state transition makes them: a member is in the table
+ * exactly while it is `serving` (see `Member.transition`).
  *
  * Injectable (`getPoolStateToken(name)`) for reading: {@link count} and {@link snapshot}.
- * Its mutations are the pool's own (marked `@internal`): a member enters and leaves the
- * table when its connection does.
+ * Its mutations are the pool's own (marked `@internal`).
  */
 export class PoolStateService<
   W extends object = object,
@@ -30,7 +29,6 @@ export class PoolStateService<
   readonly slots: M[] = [];
   private readonly workerAt: W[] = [];
   private readonly slotOf = new Map<W, number>();
-  private readonly mutex = new Mutex();
   private readyWaiters: Array<() => void> = [];
   private changeListener: (() => void) | undefined = undefined;
 
@@ -45,31 +43,13 @@ export class PoolStateService<
   }
 
   /** @internal Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
-  register(worker: W, member: M): Promise<number> {
-    return this.mutex.runExclusive(() => this.changed(this.registerNow(worker, member)));
+  register(worker: W, member: M): number {
+    return this.changed(this.registerNow(worker, member));
   }
 
   /** @internal Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
-  unregister(worker: W): Promise<void> {
-    return this.mutex.runExclusive(() => this.changed(this.unregisterNow(worker)));
-  }
-
-  /**
-   * @internal Make-before-break in one critical section: `fresh` takes `old`'s slot (or, when
-   * `old` holds none, the next one), so the ready count never drops. `old` leaves the table.
-   */
-  replace(old: W, fresh: W, member: M): Promise<number> {
-    return this.mutex.runExclusive(() => {
-      const slot = this.slotOf.get(old);
-      if (slot === undefined) {
-        return this.changed(this.registerNow(fresh, member));
-      }
-      this.slotOf.delete(old);
-      this.slots[slot] = member;
-      this.workerAt[slot] = fresh;
-      this.slotOf.set(fresh, slot);
-      return this.changed(slot);
-    });
+  unregister(worker: W): void {
+    this.changed(this.unregisterNow(worker));
   }
 
   /**

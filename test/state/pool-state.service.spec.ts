@@ -141,7 +141,7 @@ describe('PoolStateService', () => {
   it('gives new workers the lowest free slot, which is always count', async () => {
     for (let i = 0; i < 5; i++) {
       expect(state.count).toBe(i);
-      await expect(state.register(workers[i], member(workers[i]))).resolves.toBe(i);
+      await expect(state.register(workers[i], member(workers[i]))).toBe(i);
       expect(state.slotOfWorker(workers[i])).toBe(i);
     }
     expect(state.count).toBe(5);
@@ -155,7 +155,7 @@ describe('PoolStateService', () => {
     }
     const fresh = member(workers[1], 1);
 
-    await expect(state.register(workers[1], fresh)).resolves.toBe(1);
+    await expect(state.register(workers[1], fresh)).toBe(1);
 
     expect(state.count).toBe(3);
     expect(state.slots[1]).toBe(fresh);
@@ -205,7 +205,7 @@ describe('PoolStateService', () => {
     expect(state.count).toBe(0);
     expect(state.slots).toEqual([]);
 
-    await expect(state.register(workers[2], member(workers[2]))).resolves.toBe(0);
+    await expect(state.register(workers[2], member(workers[2]))).toBe(0);
     expect(layout(state)).toEqual([2]);
   });
 
@@ -215,7 +215,7 @@ describe('PoolStateService', () => {
     }
     await state.unregister(workers[0]);
 
-    await expect(state.register(workers[0], member(workers[0], 1))).resolves.toBe(3);
+    await expect(state.register(workers[0], member(workers[0], 1))).toBe(3);
     expect(layout(state)).toEqual([3, 1, 2, 0]);
     expect(invariantViolations(state, workers)).toEqual([]);
   });
@@ -226,8 +226,8 @@ describe('PoolStateService', () => {
     }
     const before = [...state.slots];
 
-    await expect(state.unregister(workers[7])).resolves.toBeUndefined();
-    await expect(state.unregister({ id: 99 })).resolves.toBeUndefined();
+    await expect(state.unregister(workers[7])).toBeUndefined();
+    await expect(state.unregister({ id: 99 })).toBeUndefined();
 
     expect(state.count).toBe(3);
     expect(state.slots).toEqual(before);
@@ -324,25 +324,17 @@ describe('PoolStateService', () => {
               const version = (versions.get(worker) ?? 0) + 1;
               versions.set(worker, version);
               const m = member(worker, version);
-              // The mutex is FIFO, so the model applies each op at the moment it is called.
+              // Mutations are synchronous: the model applies each op at the moment it is called.
               const expectedSlot = model.register(worker, m);
-              pending.push(
-                state.register(worker, m).then((slot) => {
-                  if (slot !== expectedSlot) {
-                    slotMismatches.push(
-                      `register ${worker.id}: slot ${slot}, model ${expectedSlot}`,
-                    );
-                  }
-                  violations.push(...invariantViolations(state, pool));
-                }),
-              );
+              const slot = state.register(worker, m);
+              if (slot !== expectedSlot) {
+                slotMismatches.push(`register ${worker.id}: slot ${slot}, model ${expectedSlot}`);
+              }
+              violations.push(...invariantViolations(state, pool));
             } else {
               model.unregister(worker);
-              pending.push(
-                state.unregister(worker).then(() => {
-                  violations.push(...invariantViolations(state, pool));
-                }),
-              );
+              state.unregister(worker);
+              violations.push(...invariantViolations(state, pool));
             }
             // Now and then let the queue drain a little while more calls keep coming.
             if (random() < 0.05) {

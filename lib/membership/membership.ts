@@ -1,0 +1,422 @@
+import {
+  connectivityState as State,
+  type ChannelInterface,
+  type ChannelOptions,
+} from '@grpc/grpc-js';
+import type { LoggerService } from '@nestjs/common';
+import { PoolClosedError } from '../errors/pool.errors.js';
+import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
+import { Member, type MemberOut, type MemberOwner } from '../member/member.js';
+import type { MemberChannel } from '../member/member-channel.js';
+import type { RedialReason } from '../member/member-connection.js';
+import { CONNECTED, type Lifecycle } from '../member/member-lifecycle.js';
+import { MemberReporter } from '../member/member-reporter.js';
+import { ResetBudget } from '../member/reset-budget.js';
+import type { PoolStateService } from '../state/pool-state.service.js';
+import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
+import { MemberHolds } from './member-holds.js';
+import { OperationQueue } from './operation-queue.js';
+import { Replacements, type ReplaceRequest, type RenewOutcome } from './replacements.js';
+
+/**
+ * Where members dial within their target: the seam address spreading fills when the pool
+ * resolves a name itself. Without one, members dial their target and grpc-js resolves it.
+ */
+export interface MemberPlacement {
+  /**
+   * The address a new member on `target` dials first; `undefined`: it dials `target`
+   * (grpc-js resolves it); `null`: the name has not resolved yet, the member waits unstarted.
+   */
+  place(target: string): string | null | undefined;
+  /** Channel args for a member of `target` dialling a literal address (authority, TLS name). */
+  addressArgs(target: string): Readonly<ChannelOptions> | undefined;
+  /** What the pool knows about `target` beyond its members (a resolver error), for errors. */
+  note(target: string): string | undefined;
+}
+
+/**
+ * A policy: an adaptive feature that listens to the members' transitions and call signals
+ * and ASKS the membership for changes ({@link MemberControl}); it never writes a member.
+ */
+export interface MemberPolicy {
+  /** A member was made (a kept one, or a replacement in the making). */
+  joined?(member: Member): void;
+  transitioned?(member: Member, from: Lifecycle, to: Lifecycle): void;
+  /** A member's channel changed connectivity (TRANSIENT_FAILURE to CONNECTING too). */
+  connectionChanged?(member: Member, state: State, previous: State): void;
+  /** `fresh` took `old`'s place (make-before-break): records of `old` pass to `fresh`. */
+  replaced?(old: Member, fresh: Member): void;
+  /** A member's calls failed `consecutiveFailures` times in a row (UNAVAILABLE, INTERNAL, UNKNOWN). */
+  failureStreak?(member: Member): void;
+  /** A call started on a member with the autoscaler's mark of calls in flight or more. */
+  busy?(member: Member): void;
+  /** A member's reset budget ran low. */
+  resetBudgetLow?(member: Member): void;
+  /** After the first members started. */
+  start?(): void;
+  /** Shutdown: no more decisions. */
+  stop?(): void;
+}
+
+/** What a policy may ask of the membership. */
+export interface MemberControl {
+  readonly pool: string;
+  /** The members the pool keeps (not replacements in the making, not leaving). */
+  readonly members: readonly Member[];
+  readonly closed: boolean;
+  /** Adds `n` members; resolves with them (not yet connected). */
+  add(n: number): Promise<Member[]>;
+  /** Takes `n` members away (not-ready first, then the least loaded) and drains them. */
+  retire(n: number, why: DrainStartEvent['reason'], reason: string): Promise<number>;
+  /** Make-before-break: a new member takes `old`'s place once connected. One at a time. */
+  replace(old: Member, request: ReplaceRequest): Promise<RenewOutcome>;
+  /** Holds `member` out for `reason`; `guarded`: only if half the kept members stay serving. */
+  holdOut(
+    member: Member,
+    reason: MemberOutReason,
+    options?: { until?: number; guarded?: boolean },
+  ): boolean;
+  /** Lets go of `member` for `reason`. */
+  letIn(member: Member, reason: MemberOutReason): void;
+  /** A fresh channel for `member` (on `address`, when given). */
+  redial(member: Member, reason: RedialReason, address?: string): void;
+  /**
+   * Whether `member` is connected (READY) within `timeoutMs`; false if it leaves or the pool
+   * closes, and with `failFast` as soon as a connection attempt fails.
+   */
+  untilConnected(member: Member, timeoutMs: number, failFast?: boolean): Promise<boolean>;
+}
+
+/**
+ * The one owner of a pool's members: makes them, keeps the list, and changes it only through
+ * its operation queue (add, retire, replace, close), so every change of membership is ordered
+ * the same way. Members' transitions come back here and go out to the policies and the pool.
+ */
+export class Membership implements MemberOwner, MemberControl {
+  readonly pool: string;
+  private readonly kept: Member[] = [];
+  /** Members leaving: listed by `status()` until their channel closes. */
+  private readonly leavingMembers = new Set<Member>();
+  private readonly drains = new Set<Promise<number>>();
+  private readonly queue = new OperationQueue();
+  private readonly waiters = new Set<() => void>();
+  private readonly holds: MemberHolds;
+  private readonly replacements: Replacements;
+  private readonly policies: MemberPolicy[] = [];
+  private nextId = 0;
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    readonly table: PoolStateService<Member, MemberChannel>,
+    private readonly logger: LoggerService,
+    /** Where calls on a member that left the pool go: the pool's channel. */
+    private readonly successor: () => ChannelInterface,
+    /** Told after every transition of any member (the pool's connectivity). */
+    private readonly onTransition: () => void,
+    private readonly placement: MemberPlacement | undefined,
+    /** Folds a closed member's counts into the pool's totals. */
+    private readonly onClosed: (member: Member) => void = () => {},
+  ) {
+    this.pool = options.name;
+    this.holds = new MemberHolds(this.pool, () => this.kept, logger);
+    this.replacements = new Replacements(options, this.queue, this, logger);
+  }
+
+  /** The policies, once made (they are made with this membership as their control). */
+  use(policies: readonly (MemberPolicy | undefined)[]): void {
+    for (const policy of policies) {
+      if (policy !== undefined) this.policies.push(policy);
+    }
+  }
+
+  get members(): readonly Member[] {
+    return this.kept;
+  }
+
+  get size(): number {
+    return this.kept.length;
+  }
+
+  get closed(): boolean {
+    return this.queue.closed;
+  }
+
+  /** Kept members, then leaving ones: everything `status()` lists. */
+  everyMember(): Member[] {
+    return [...this.kept, ...this.leavingMembers];
+  }
+
+  /** Whether `member` is leaving (listed as draining). */
+  isLeaving(member: Member): boolean {
+    return this.leavingMembers.has(member);
+  }
+
+  get renewals(): Replacements {
+    return this.replacements;
+  }
+
+  /** Starts the policies, once the first members started. */
+  startPolicies(): void {
+    for (const policy of this.policies) policy.start?.();
+  }
+
+  add(n: number): Promise<Member[]> {
+    return this.queue.run(() => this.addNow(n));
+  }
+
+  /** Runs `step` in the membership's queue (the manual scaling API's checks run there). */
+  exclusive<T>(step: () => T | Promise<T>): Promise<T> {
+    return this.queue.run(step);
+  }
+
+  /** @internal Adds `n` kept members now; only inside a queued step. */
+  addNow(n: number): Member[] {
+    const made: Member[] = [];
+    for (let i = 0; i < n; i++) {
+      const member = this.make(this.leastUsedTarget(), {});
+      this.kept.push(member);
+      made.push(member);
+    }
+    for (const member of made) this.startPlaced(member);
+    return made;
+  }
+
+  retire(n: number, why: DrainStartEvent['reason'], reason: string): Promise<number> {
+    // The drain is awaited outside the queue: no step waits for another's calls to finish.
+    return this.queue
+      .run(() => ({ drain: this.retireNow(n, why, reason) }))
+      .then(({ drain }) => drain);
+  }
+
+  /**
+   * @internal Takes `n` kept members away now (not-ready first, then those with the fewest
+   * calls in flight, newest first) and starts their drain; only inside a queued step. The
+   * promise it returns is the drain's, awaited outside the queue.
+   */
+  retireNow(n: number, why: DrainStartEvent['reason'], reason: string): Promise<number> {
+    const victims = [...this.kept]
+      .sort(
+        (a, b) =>
+          Number(a.state === 'serving') - Number(b.state === 'serving') ||
+          a.channel.inFlight - b.channel.inFlight ||
+          b.id - a.id,
+      )
+      .slice(0, n);
+    for (const victim of victims) this.kept.splice(this.kept.indexOf(victim), 1);
+    return this.drain(victims, why, reason);
+  }
+
+  replace(old: Member, request: ReplaceRequest): Promise<RenewOutcome> {
+    return this.replacements.replace(old, request);
+  }
+
+  /** @internal A replacement's last step (inside the queue): `fresh` takes `old`'s place. */
+  swap(old: Member, fresh: Member, reason: string): boolean {
+    const index = this.kept.indexOf(old);
+    if (index === -1 || !CONNECTED.includes(fresh.state)) {
+      return false;
+    }
+    this.kept[index] = fresh;
+    // In the table before the old one leaves it: the ready count never drops.
+    fresh.admit();
+    for (const policy of this.policies) policy.replaced?.(old, fresh);
+    void this.drain([old], 'renewal', reason);
+    return true;
+  }
+
+  /** @internal Makes a member (a replacement when `standby`), wired to this owner and the policies. */
+  make(
+    target: string,
+    extra: {
+      address?: string;
+      standby?: boolean;
+      renewedFrom?: number;
+      outs?: Iterable<MemberOut>;
+    },
+  ): Member {
+    const { options } = this;
+    const id = this.nextId++;
+    const placed = extra.address ?? this.placement?.place(target);
+    const member = new Member(
+      {
+        pool: options.name,
+        id,
+        target,
+        address: placed ?? undefined,
+        addressArgs: this.placement?.addressArgs(target),
+        credentials: options.credentials,
+        channelOptions: options.channelOptions,
+        connectTimeoutMs: options.connectTimeoutMs,
+        defaultDeadlineMs: options.defaultDeadlineMs,
+        latencyTauMs: options.peakEwma?.tauMs,
+        reporter: new MemberReporter(options.name, id, target, this.logger),
+        standby: extra.standby === true,
+        renewedFrom: extra.renewedFrom,
+        outs: extra.outs,
+      },
+      this,
+    );
+    this.wireSignals(member);
+    for (const policy of this.policies) policy.joined?.(member);
+    return member;
+  }
+
+  /** Starts a member unless its target's name has not resolved yet (spreading starts it then). */
+  startPlaced(member: Member): void {
+    if (member.connection.address !== undefined || this.placement?.place(member.target) !== null) {
+      member.start();
+    }
+  }
+
+  holdOut(
+    member: Member,
+    reason: MemberOutReason,
+    options: { until?: number; guarded?: boolean } = {},
+  ): boolean {
+    return this.holds.holdOut(member, reason, options);
+  }
+
+  letIn(member: Member, reason: MemberOutReason): void {
+    this.holds.letIn(member, reason);
+  }
+
+  redial(member: Member, reason: RedialReason, address?: string): void {
+    member.redial(reason, address);
+  }
+
+  untilConnected(member: Member, timeoutMs: number, failFast = false): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (CONNECTED.includes(member.state)) finish(true);
+        else if (member.leaving || this.closed) finish(false);
+        else if (failFast && member.connection.state === State.TRANSIENT_FAILURE) finish(false);
+      };
+      const finish = (connected: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(connected);
+      };
+      // Unref'd: close() releases every waiter itself (see `close`), so none outlives it.
+      const timer = setTimeout(() => finish(false), timeoutMs).unref();
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** @internal Every member's transitions come here. */
+  transitioned(member: Member, from: Lifecycle, to: Lifecycle): void {
+    if (to === 'closed') {
+      this.leavingMembers.delete(member);
+      this.onClosed(member);
+    }
+    this.onTransition();
+    for (const policy of this.policies) policy.transitioned?.(member, from, to);
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** @internal Every member's connectivity changes come here. */
+  connectionChanged(member: Member, state: State, previous: State): void {
+    this.onTransition();
+    for (const policy of this.policies) policy.connectionChanged?.(member, state, previous);
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /**
+   * Shutdown: no step runs any more, no policy decides; every member (replacements too)
+   * drains at once, and drains already under way are waited for. Resolves with the calls
+   * cancelled after `drainTimeoutMs`.
+   */
+  async close(reason: string): Promise<number> {
+    this.queue.close(() => new PoolClosedError(this.pool));
+    for (const policy of this.policies) policy.stop?.();
+    for (const waiter of [...this.waiters]) waiter();
+    const earlier = [...this.drains];
+    const own = this.drain(
+      [...this.kept.splice(0), ...this.replacements.making],
+      'shutdown',
+      reason,
+    );
+    const [cancelled] = await Promise.all([own, ...earlier.map((drain) => drain.catch(() => 0))]);
+    return cancelled;
+  }
+
+  /** @internal Drains `members` (out of the list already) and closes them. */
+  drain(
+    members: readonly Member[],
+    why: DrainStartEvent['reason'],
+    reason: string,
+  ): Promise<number> {
+    for (const member of members) this.leavingMembers.add(member);
+    const drain = this.drainNow(members, why, reason).finally(() => this.drains.delete(drain));
+    this.drains.add(drain);
+    return drain;
+  }
+
+  private async drainNow(
+    members: readonly Member[],
+    why: DrainStartEvent['reason'],
+    reason: string,
+  ): Promise<number> {
+    if (members.length === 0) return 0;
+    const pool = this.pool;
+    const started = Date.now();
+    publish('drainStart', () => ({
+      pool,
+      reason: why,
+      members: members.length,
+      inFlight: members.reduce((sum, member) => sum + member.channel.inFlight, 0),
+    }));
+    const successor = this.successor();
+    const results = await Promise.all(
+      members.map((member) => member.drain(successor, this.options.drainTimeoutMs, reason)),
+    );
+    const cancelled = results.reduce((sum, count) => sum + count, 0);
+    publish('drainEnd', () => ({ pool, reason: why, cancelled, durationMs: Date.now() - started }));
+    return cancelled;
+  }
+
+  /** Call signals of the member's channel go to the policies; limits come from the options. */
+  private wireSignals(member: Member): void {
+    const { channel } = member;
+    const { outlierEjection, autoscale, resetBudget } = this.options;
+    const tell = (signal: 'failureStreak' | 'busy' | 'resetBudgetLow') => () => {
+      if (member.leaving) return;
+      for (const policy of this.policies) policy[signal]?.(member);
+    };
+    if (outlierEjection !== undefined) {
+      channel.streakLimit = outlierEjection.consecutiveFailures;
+      channel.onFailureStreak = tell('failureStreak');
+    }
+    if (autoscale !== undefined) {
+      channel.watchBusy(busyMark(autoscale), tell('busy'));
+    }
+    if (resetBudget !== undefined) {
+      channel.resetBudget = new ResetBudget(
+        resetBudget.burst,
+        resetBudget.perSecond,
+        resetBudget.margin,
+        tell('resetBudgetLow'),
+      );
+    }
+  }
+
+  private leastUsedTarget(): string {
+    const { urls } = this.options;
+    let best = urls[0];
+    let bestCount = Infinity;
+    for (const url of urls) {
+      const count = this.kept.filter((member) => member.target === url).length;
+      if (count < bestCount) {
+        best = url;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+}
+
+/** Calls in flight on one member at which the autoscaler considers growing. */
+export function busyMark(autoscale: { scaleUpAt: number; streamsPerMember: number }): number {
+  return Math.max(1, Math.ceil(autoscale.scaleUpAt * autoscale.streamsPerMember));
+}

@@ -1,0 +1,219 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import type { Member } from '../member/member.js';
+import { CONNECTED } from '../member/member-lifecycle.js';
+import { publish, type RenewalReason } from '../telemetry/pool-events.js';
+import type { Membership } from './membership.js';
+import type { OperationQueue } from './operation-queue.js';
+
+/** How one replacement ended. `renewed: false` leaves the old member as it was. */
+export type RenewOutcome =
+  | { readonly renewed: true; readonly memberId: number; readonly newMemberId: number }
+  | { readonly renewed: false; readonly memberId: number; readonly why: string };
+
+/** What a replacement is for, and where its new member dials (default: where the old one would). */
+export interface ReplaceRequest {
+  readonly reason: RenewalReason;
+  readonly address?: string;
+  /** Give up as soon as the new connection fails (a move: that address refused), not at connectTimeoutMs. */
+  readonly failFast?: boolean;
+}
+
+/**
+ * Make-before-break, the one way a member is replaced (renewal by age, a reset budget running
+ * low, a move to another address): a new member (new id, own counters) connects as `standby`,
+ * passes `warmUp`, then takes the old one's place in one queued step — in the slot table
+ * before the old one leaves it, so the ready count never drops — and the old one drains.
+ * The new member starts with the old one's holds (NOT_SERVING, an ejection): a replacement
+ * never brings back a member that health checking or ejection took out.
+ *
+ * One replacement at a time, in the order asked (each caller gets its answer); asking again
+ * for a member already waiting gets the same promise. A member that left by its turn (scaled
+ * down, replaced, closed) is not replaced.
+ */
+export class Replacements {
+  done = 0;
+  failed = 0;
+  /** The new member of the replacement under way, while it is not yet swapped in. */
+  private fresh: Member | undefined = undefined;
+  private current: { memberId: number; reason: RenewalReason } | undefined = undefined;
+  private readonly waiting = new Map<Member, Promise<RenewOutcome>>();
+  private turn: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    private readonly queue: OperationQueue,
+    private readonly membership: Membership,
+    private readonly logger: LoggerService,
+  ) {}
+
+  /** Replacements in the making (at most one), for `status()` and shutdown. */
+  get making(): Member[] {
+    return this.fresh === undefined || this.fresh.leaving ? [] : [this.fresh];
+  }
+
+  /** Whether a replacement is running or waiting. */
+  get busy(): boolean {
+    return this.waiting.size > 0;
+  }
+
+  get running(): { memberId: number; reason: RenewalReason } | undefined {
+    return this.current;
+  }
+
+  replace(old: Member, request: ReplaceRequest): Promise<RenewOutcome> {
+    const known = this.waiting.get(old);
+    if (known !== undefined) {
+      return known;
+    }
+    const outcome = this.turn.then(() => this.run(old, request));
+    this.turn = outcome;
+    this.waiting.set(old, outcome);
+    void outcome.finally(() => this.waiting.delete(old));
+    return outcome;
+  }
+
+  private async run(
+    old: Member,
+    { reason, address, failFast = false }: ReplaceRequest,
+  ): Promise<RenewOutcome> {
+    const memberId = old.id;
+    const pool = this.options.name;
+    const started = Date.now();
+    const ageMs = old.connection.readySince === undefined ? 0 : started - old.connection.readySince;
+    const target = old.target;
+    let fresh: Member | undefined;
+    try {
+      fresh = await this.queue.run(() => {
+        if (!this.membership.members.includes(old)) {
+          return undefined;
+        }
+        const made = this.membership.make(target, {
+          address,
+          standby: true,
+          renewedFrom: memberId,
+          outs: old.outs(),
+        });
+        this.fresh = made;
+        made.start();
+        return made;
+      });
+    } catch {
+      return { renewed: false, memberId, why: 'the pool closed' };
+    }
+    if (fresh === undefined) {
+      return { renewed: false, memberId, why: 'it left the pool' };
+    }
+    const made = fresh;
+    this.current = { memberId, reason };
+    publish('renewalStart', () => ({ pool, phase: 'start', reason, memberId, target, ageMs }));
+    try {
+      if (!(await this.membership.untilConnected(made, this.options.connectTimeoutMs, failFast))) {
+        throw new Error(
+          this.membership.closed
+            ? 'the pool closed'
+            : failFast && made.connection.lastError !== undefined
+              ? `its new connection to ${target} failed: ${made.connection.lastError}`
+              : `its new connection to ${target} was not READY within connectTimeoutMs (${this.options.connectTimeoutMs} ms)` +
+                (made.connection.lastError ? `; last error: ${made.connection.lastError}` : ''),
+        );
+      }
+      await this.warmUp(made);
+      const swapped = await this.queue.run(() => {
+        if (!CONNECTED.includes(made.state)) {
+          throw new Error('its new connection left READY before it could take the slot');
+        }
+        if (!this.membership.swap(old, made, this.drainReason(memberId))) {
+          throw new Error('it left the pool while its new connection was made');
+        }
+        this.fresh = undefined;
+        return true;
+      });
+      this.done += Number(swapped);
+      publish('renewalDone', () => ({
+        pool,
+        phase: 'done',
+        reason,
+        memberId,
+        newMemberId: made.id,
+        target,
+        ageMs,
+        durationMs: Date.now() - started,
+      }));
+      this.logger.log(
+        `member ${memberId} renewed (${reason}) after ${ageMs} ms: member ${made.id} took its place`,
+      );
+      return { renewed: true, memberId, newMemberId: made.id };
+    } catch (error) {
+      const why = this.membership.closed ? 'the pool closed' : (error as Error).message;
+      if (this.fresh === made) {
+        this.fresh = undefined;
+        // Nothing of it was handed out: close it (its connection attempts too) at once.
+        await this.membership.drain(
+          [made],
+          'renewal',
+          `gRPC pool "${pool}": renewal of member ${memberId} cancelled`,
+        );
+      }
+      if (!this.membership.closed) {
+        this.failed++;
+        this.logger.warn(
+          `member ${memberId} to ${target} was not renewed (${reason}): ${why}; it keeps serving`,
+        );
+      }
+      publish('renewalFailed', () => ({
+        pool,
+        phase: 'failed',
+        reason,
+        memberId,
+        newMemberId: made.id,
+        target,
+        ageMs,
+        durationMs: Date.now() - started,
+        error: why,
+      }));
+      return { renewed: false, memberId, why };
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** The user's `warmUp` on the new member: up to two tries of `warmUpTimeoutMs` each. */
+  private async warmUp(fresh: Member): Promise<void> {
+    const { warmUp, warmUpTimeoutMs } = this.options;
+    if (warmUp === undefined) {
+      return;
+    }
+    let last: unknown;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          warmUp(fresh.channel),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`took longer than warmUpTimeoutMs (${warmUpTimeoutMs} ms)`)),
+              warmUpTimeoutMs,
+            );
+          }),
+        ]);
+        return;
+      } catch (error) {
+        last = error;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (this.membership.closed || fresh.leaving) {
+        throw new Error('the pool closed');
+      }
+    }
+    throw new Error(`warmUp failed twice: ${(last as Error)?.message ?? String(last)}`);
+  }
+
+  private drainReason(memberId: number): string {
+    return (
+      `gRPC pool "${this.options.name}": member ${memberId} was renewed and its drainTimeoutMs ` +
+      `(${this.options.drainTimeoutMs} ms) passed`
+    );
+  }
+}
