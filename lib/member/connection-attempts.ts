@@ -83,10 +83,13 @@ export class ConnectionAttempts {
     if (open.length === 0) {
       return 0;
     }
+    // The grace timer stays ref'd: close() waits for it, and these sockets may keep nothing
+    // alive (grpc-js unrefs a session with no call). Unref'd, an app with nothing else running
+    // would exit mid-close (an ESM top-level `await app.close()` with code 13).
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(open.map((socket) => new Promise((done) => socket.once('close', done)))),
-      new Promise((done) => (timer = setTimeout(done, graceMs).unref())),
+      new Promise((done) => (timer = setTimeout(done, graceMs))),
     ]);
     clearTimeout(timer);
     let destroyed = 0;
