@@ -32,6 +32,12 @@ export interface PoolMemberInfo {
    * calls in flight finishing. It is listed until its connection closes.
    */
   readonly draining?: true;
+  /**
+   * `true` while the member is a replacement in the making (a renewal's or a move's new
+   * connection, make-before-break): listed, not yet counted in the pool's `size`, it takes the
+   * old member's place once connected.
+   */
+  readonly replacement?: true;
   /** Connectivity of the member's channel. */
   readonly state: MemberState;
   /**

@@ -12,6 +12,8 @@ export interface MemberPlace {
   readonly slot: number | undefined;
   /** When `maxConnectionAgeMs` renews it (ms since epoch), if it does. */
   readonly renewAt: number | undefined;
+  /** A new member making ready to take another's place (renewal, move): not in the size yet. */
+  readonly replacement: boolean;
 }
 
 /**
@@ -19,7 +21,10 @@ export interface MemberPlace {
  * each optional feature's view (spreading, renewal, reset budget, latency, health) only
  * where that feature is on. Holds no credentials.
  */
-export function describeMember(member: Member, { slot, renewAt }: MemberPlace): PoolMemberInfo {
+export function describeMember(
+  member: Member,
+  { slot, renewAt, replacement }: MemberPlace,
+): PoolMemberInfo {
   const { channel, connection } = member;
   const draining = member.leaving;
   return {
@@ -40,6 +45,7 @@ export function describeMember(member: Member, { slot, renewAt }: MemberPlace): 
     target: member.target,
     ...(connection.address !== undefined && { address: addressLabel(connection.address) }),
     ...(draining && { draining: true }),
+    ...(replacement && { replacement: true }),
     ...(channel.latency !== undefined && {
       latencyMs: Math.round(channel.latency.cost * 1000) / 1000,
     }),

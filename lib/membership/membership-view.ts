@@ -24,11 +24,13 @@ export class MembershipView {
   /** Every member listed (kept, then leaving ones), as `status()` shows them. */
   describe(): PoolMemberInfo[] {
     const { table } = this.membership;
-    return this.membership
-      .everyMember()
-      .map((member) =>
-        describeMember(member, { slot: table.slotOfWorker(member), renewAt: this.renewAt(member) }),
-      );
+    return this.membership.everyMember().map((member) =>
+      describeMember(member, {
+        slot: table.slotOfWorker(member),
+        renewAt: this.renewAt(member),
+        replacement: this.membership.isReplacement(member),
+      }),
+    );
   }
 
   /**

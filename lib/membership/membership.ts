@@ -142,9 +142,14 @@ export class Membership implements MemberOwner, MemberControl {
     return this.queue.closed;
   }
 
-  /** Kept members, then leaving ones: everything `status()` lists. */
+  /** Kept members, the replacement in the making, then leaving ones: everything `status()` lists. */
   everyMember(): Member[] {
-    return [...this.kept, ...this.leavingMembers];
+    return [...this.kept, ...this.replacements.making, ...this.leavingMembers];
+  }
+
+  /** Whether `member` is a replacement not yet swapped in (not counted in the size). */
+  isReplacement(member: Member): boolean {
+    return this.replacements.making.includes(member);
   }
 
   /** Whether `member` is leaving (listed as draining). */

@@ -70,7 +70,7 @@ function statusProblems(real: Real, model: Model): string[] {
   const problems: string[] = [];
   if (status.size !== model.size) problems.push(`size ${status.size}, model ${model.size}`);
   // Members still draining after a scale-down are listed too, marked `draining`.
-  const kept = status.members.filter((member) => !member.draining);
+  const kept = status.members.filter((member) => !member.draining && !member.replacement);
   if (kept.length !== status.size) {
     problems.push(`${kept.length} members listed for size ${status.size}`);
   }
@@ -174,7 +174,9 @@ class RacingScale implements Command {
     const all = Promise.all(issued).finally(() => (settled = true));
     while (!settled) {
       const status = real.pool.status();
-      const kept = status.members.filter((member) => !member.draining).length;
+      const kept = status.members.filter(
+        (member) => !member.draining && !member.replacement,
+      ).length;
       if (status.ready > status.size || kept !== status.size) {
         real.problems.push(
           `${this} in progress: ready ${status.ready}, size ${status.size}, members ${kept} (not draining)`,

@@ -59,7 +59,9 @@ const callsOn = (server: EchoServer) =>
 
 /** The members a pool keeps on `url` (a renewal's old member, draining, is not kept). */
 const keptOn = (pool: PoolService, url: string): PoolMemberInfo[] =>
-  pool.status().members.filter((member) => member.target === url && !member.draining);
+  pool
+    .status()
+    .members.filter((member) => member.target === url && !member.draining && !member.replacement);
 
 /** A member the strategy may pick: connected, in the slot table, held by nothing. */
 const inRotation = (member: PoolMemberInfo) =>

@@ -189,7 +189,8 @@ describe('a scale-down during an address-spread move', () => {
   }
 
   /** Members the pool keeps, as status() lists them (draining ones are leaving). */
-  const kept = (pool: PoolService) => pool.status().members.filter((m) => !m.draining).length;
+  const kept = (pool: PoolService) =>
+    pool.status().members.filter((m) => !m.draining && !m.replacement).length;
 
   /**
    * The move is over, one way or the other (a member ready on the new address, or the move
