@@ -50,6 +50,7 @@ export type {
   RenewalStatus,
   PoolStatus,
   PoolMemberInfo,
+  PoolTargetCalls,
 } from './interfaces/pool-status.interface.js';
 export type {
   PoolMemberLoad,

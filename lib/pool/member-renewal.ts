@@ -137,6 +137,8 @@ export class MemberRenewal {
       const why = (error as Error).message;
       // Nothing of it was handed out: close it (its connection attempts too) at once.
       await fresh.drain(0, `gRPC pool "${pool}": renewal of member ${memberId} cancelled`);
+      // Its warm-up calls, if any, stay in the pool's totals.
+      this.roster.foldUnkept(fresh);
       if (!abort.signal.aborted) {
         this.failed++;
         this.logger.warn(

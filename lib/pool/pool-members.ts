@@ -11,6 +11,7 @@ import type { PoolStateService } from '../state/pool-state.service.js';
 import { ChannelWorker } from './channel-worker.js';
 import { describeMember } from './member-info.js';
 import { ResetBudget } from '../member/reset-budget.js';
+import { CallTotals } from '../member/call-totals.js';
 import { MemberReporter } from './member-reporter.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import type { LoggerService } from '@nestjs/common';
@@ -44,6 +45,8 @@ export class PoolMembers {
   private readonly draining = new Set<ChannelWorker>();
   /** The drains under way, so that shutdown can wait for a scale-down's as well as its own. */
   private readonly drains = new Set<Promise<number>>();
+  /** The calls of members that closed: the pool's totals keep them (see `CallTotals`). */
+  readonly departed = new CallTotals();
   private nextId = 0;
   private nextWaiting = 0;
   private placement: MemberPlacement | undefined = undefined;
@@ -272,6 +275,16 @@ export class PoolMembers {
     return cancelled;
   }
 
+  /**
+   * Keeps the calls of a worker that was made but never kept (a renewal's new connection that
+   * did not take a slot), once closed. One that is kept or draining is folded when it leaves.
+   */
+  foldUnkept(worker: ChannelWorker): void {
+    if (!this.all.includes(worker) && !this.draining.has(worker)) {
+      this.departed.fold(worker.target, worker.member);
+    }
+  }
+
   /** The member view of each worker (draining ones last), for `status()` and `members()`. */
   describe(): PoolMemberInfo[] {
     return [...this.all, ...this.draining].map((worker) =>
@@ -317,7 +330,10 @@ export class PoolMembers {
     }
     const drain = this.drainNow(workers, why, reason).finally(() => {
       for (const worker of workers) {
-        this.draining.delete(worker);
+        // Closed: its counts pass to the pool's totals in the step it leaves describe().
+        if (this.draining.delete(worker)) {
+          this.departed.fold(worker.target, worker.member);
+        }
       }
       this.drains.delete(drain);
     });

@@ -255,7 +255,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
-    const members = this.membership.roster.describe();
+    const { roster } = this.membership;
+    const members = roster.describe();
+    // Read in the same step as the list: a member leaves it and its counts join `departed`
+    // together, so the totals are exact at every moment.
+    const { resets, ...calls } = roster.departed.snapshot(this.options.urls, members);
     return {
       name: this.name,
       size: this.membership.roster.size,
@@ -266,9 +270,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
         this.membership.roster.size,
       ),
       closed: this.closing !== undefined,
-      inFlight: sum(members, 'inFlight'),
-      callsStarted: sum(members, 'callsStarted'),
-      callsFailed: sum(members, 'callsFailed'),
+      inFlight: calls.inFlight,
+      callsStarted: calls.callsStarted,
+      callsFailed: calls.callsFailed,
+      callsByStatus: calls.callsByStatus,
+      ...optional('resets', this.options.resetBudget && resets),
+      targets: calls.targets,
       picks: this.picks,
       members,
       ...optional('autoscale', this.membership.adaptive.autoscaleStatus()),
@@ -358,13 +365,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       ? new PoolClosedError(this.name)
       : new PoolNotReadyError(this.name, this.options.urls);
   }
-}
-
-function sum(
-  members: readonly PoolMemberInfo[],
-  field: 'inFlight' | 'callsStarted' | 'callsFailed',
-): number {
-  return members.reduce((total, member) => total + member[field], 0);
 }
 
 /** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */
