@@ -51,6 +51,7 @@ export type {
   RenewalStatus,
   PoolStatus,
   PoolMemberInfo,
+  PoolTargetCalls,
 } from './interfaces/pool-status.interface.js';
 export type {
   PoolMemberLoad,

@@ -125,6 +125,16 @@ export interface RenewalStatus {
   readonly running?: { readonly memberId: number; readonly reason: string };
 }
 
+/** The calls of one target of a pool, over every member the pool had on it. */
+export interface PoolTargetCalls {
+  /** As given in `url`. */
+  readonly target: string;
+  readonly inFlight: number;
+  readonly callsStarted: number;
+  readonly callsFailed: number;
+  readonly callsByStatus: Readonly<Record<string, number>>;
+}
+
 /** A snapshot of a pool. */
 export interface PoolStatus {
   readonly name: string;
@@ -139,10 +149,25 @@ export interface PoolStatus {
   readonly closed: boolean;
   /** Calls in flight over all members. */
   readonly inFlight: number;
-  /** Calls started over all current members. */
+  /**
+   * Calls started since the pool started, over every member it had: those listed in
+   * `members` and those that left (scale-down, renewal, move); kept after `close()` too.
+   */
   readonly callsStarted: number;
-  /** Calls ended with a status other than OK over all current members. */
+  /** Calls ended with a status other than OK, over every member the pool had. */
   readonly callsFailed: number;
+  /**
+   * Calls ended by gRPC status name over every member the pool had, only those seen, e.g.
+   * `{ OK: 10, UNAVAILABLE: 1 }`.
+   */
+  readonly callsByStatus: Readonly<Record<string, number>>;
+  /**
+   * Calls the client ended early (cancelled, deadline) over every member the pool had: the
+   * stream resets servers count (see each member's `resets`). With `resetBudget` on.
+   */
+  readonly resets?: number;
+  /** The same call counts per target, in `url` order; every target, with zeros where none ran. */
+  readonly targets: readonly PoolTargetCalls[];
   /** Members handed out by `getChannel()`, `tryGetChannel()` and `pool.channel` since start. */
   readonly picks: number;
   readonly members: readonly PoolMemberInfo[];

@@ -7,6 +7,7 @@ import type { LoggerService } from '@nestjs/common';
 import { PoolClosedError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
+import { CallTotals } from '../member/call-totals.js';
 import { Member, type MemberOut, type MemberOwner } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { RedialReason } from '../member/member-connection.js';
@@ -95,6 +96,8 @@ export interface MemberControl {
  */
 export class Membership implements MemberOwner, MemberControl {
   readonly pool: string;
+  /** The call counts of members that closed: the pool's totals never drop when one leaves. */
+  readonly departed = new CallTotals();
   private readonly kept: Member[] = [];
   /** Members leaving: listed by `status()` until their channel closes. */
   private readonly leavingMembers = new Set<Member>();
@@ -115,8 +118,6 @@ export class Membership implements MemberOwner, MemberControl {
     /** Told after every transition of any member (the pool's connectivity). */
     private readonly onTransition: () => void,
     private readonly placement: MemberPlacement | undefined,
-    /** Folds a closed member's counts into the pool's totals. */
-    private readonly onClosed: (member: Member) => void = () => {},
   ) {
     this.pool = options.name;
     this.holds = new MemberHolds(this.pool, () => this.kept, logger);
@@ -312,8 +313,9 @@ export class Membership implements MemberOwner, MemberControl {
   /** @internal Every member's transitions come here. */
   transitioned(member: Member, from: Lifecycle, to: Lifecycle): void {
     if (to === 'closed') {
+      // One step: it leaves the list `status()` reads and its counts join the totals.
       this.leavingMembers.delete(member);
-      this.onClosed(member);
+      this.departed.fold(member.target, member.channel);
     }
     this.onTransition();
     for (const policy of this.policies) policy.transitioned?.(member, from, to);

@@ -29,9 +29,11 @@ const METRICS_OPTIONS = Symbol('nestjs-grpc-pool:metrics-options');
 
 /**
  * OpenTelemetry metrics for every pool of the application (found through Nest's
- * DiscoveryService): gauges for size, ready members and in-flight calls per member;
- * counters for calls started and finished by status, picks, reconnects and scale
- * operations; a histogram of connect time. Attributes: `pool`, `target`, `member` (its id).
+ * DiscoveryService): gauges for size, ready members, members out by reason and calls in
+ * flight per target; counters for calls started and finished by status (over every member
+ * the pool had, those that left included), picks, reconnects and scale operations; a
+ * histogram of connect time. Attributes are bounded: `pool`, `target`, `status`, `reason`,
+ * never a member id.
  * Peer pools too (see {@link PeerPoolMetrics}): peers pooled and connected, hits, misses,
  * evictions, idle and unhealthy closes, by `peer_pool` only unless `peerEndpoints` is set.
  *

@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { BatchObservableCallback, Meter, Observable } from '@opentelemetry/api';
+import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
 import type { PoolService } from '../pool/pool.service.js';
 import {
   POOL_EVENTS,
@@ -13,6 +14,17 @@ import {
   type MemberReconnectEvent,
   type ScaleEvent,
 } from '../telemetry/pool-events.js';
+
+/**
+ * Every reason a member can be out for: `grpc_pool.members.out` reports each, 0 included. A
+ * record, so that a reason added to `MemberOutReason` and missing here does not compile.
+ */
+const OUT_REASONS = Object.keys({
+  NOT_SERVING: true,
+  SERVICE_UNKNOWN: true,
+  'probe-failures': true,
+  ejected: true,
+} satisfies Record<MemberOutReason, true>) as readonly MemberOutReason[];
 
 /**
  * OpenTelemetry instruments for every pool. Gauges and call counters are observable: they
@@ -36,14 +48,14 @@ export class PoolMetrics {
     const ready = meter.createObservableGauge('grpc_pool.ready', {
       description: 'Members ready to take calls',
     });
-    const inFlight = meter.createObservableGauge('grpc_pool.member.in_flight', {
-      description: 'Calls in flight per member',
+    const inFlight = meter.createObservableGauge('grpc_pool.in_flight', {
+      description: 'Calls in flight, per target',
     });
     const started = meter.createObservableCounter('grpc_pool.calls.started', {
-      description: 'Calls started',
+      description: 'Calls started, per target, over every member the pool had',
     });
     const finished = meter.createObservableCounter('grpc_pool.calls.finished', {
-      description: 'Calls finished, by gRPC status',
+      description: 'Calls finished, per target and gRPC status, over every member the pool had',
     });
     const picks = meter.createObservableCounter('grpc_pool.picks', {
       description: 'Members handed out',
@@ -61,24 +73,22 @@ export class PoolMetrics {
         result.observe(size, status.size, attributes);
         result.observe(ready, status.ready, attributes);
         result.observe(picks, status.picks, attributes);
-        const outByReason = new Map<string, number>();
-        for (const member of status.members) {
-          if (member.out) {
-            outByReason.set(member.out.reason, (outByReason.get(member.out.reason) ?? 0) + 1);
-          }
+        // Every reason, 0 when no member is out for it: a gauge that stops being reported
+        // keeps its last value in most backends, so it would read "1 ejected" for ever.
+        for (const reason of OUT_REASONS) {
+          const out = status.members.filter((member) => member.out?.reason === reason).length;
+          result.observe(outNow, out, { ...attributes, reason });
         }
-        for (const [reason, count] of outByReason) {
-          result.observe(outNow, count, { ...attributes, reason });
-        }
-        for (const member of status.members) {
-          // No `slot` here: a member changes slot when another leaves, and a cumulative
-          // series whose attributes change restarts from the member's full total, so the
-          // exported sums would count its calls twice. The member id never changes.
-          const memberAttributes = { pool: pool.name, target: member.target, member: member.id };
-          result.observe(inFlight, member.inFlight, memberAttributes);
-          result.observe(started, member.callsStarted, memberAttributes);
-          for (const [code, count] of Object.entries(member.callsByStatus)) {
-            result.observe(finished, count, { ...memberAttributes, status: code });
+        // Pool-level series from the pool's totals, which keep the calls of members that
+        // left: no member id (one series per member would grow without bound and reach the
+        // SDK's cardinality limit), so a member leaving loses nothing and adds no series.
+        for (const calls of status.targets) {
+          const targetAttributes = { pool: pool.name, target: calls.target };
+          result.observe(inFlight, calls.inFlight, targetAttributes);
+          result.observe(started, calls.callsStarted, targetAttributes);
+          // A code once seen stays in the totals: its series never goes silent.
+          for (const [code, count] of Object.entries(calls.callsByStatus)) {
+            result.observe(finished, count, { ...targetAttributes, status: code });
           }
         }
       }

@@ -44,21 +44,11 @@ export class PoolMembership {
     isClosed: () => boolean,
     /** Where calls on a member that left the pool go: the pool's channel. */
     successor: () => ChannelInterface,
-    /** Folds a closed member's counts into the pool's totals. */
-    onClosed?: (member: Member) => void,
   ) {
     this.spread = AddressSpread.of(options, logger);
     // Called by transitions, none of which happens before the constructor ends.
     const refresh = () => this.connectivity.refresh();
-    const members = new Membership(
-      options,
-      state,
-      logger,
-      successor,
-      refresh,
-      this.spread,
-      onClosed,
-    );
+    const members = new Membership(options, state, logger, successor, refresh, this.spread);
     this.members = members;
     // Connectivity is told after the slot table changed, never before: READY on
     // `pool.channel` means a member can be picked at that moment.

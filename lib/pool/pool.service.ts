@@ -247,6 +247,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
     const members = this.membership.view.describe();
+    // Read in the same step as the list: a member leaves it and its counts join the
+    // departed totals together, so the totals are exact at every moment.
+    const { resets, ...calls } = this.membership.members.departed.snapshot(
+      this.options.urls,
+      members,
+    );
     return {
       name: this.name,
       size: this.membership.members.size,
@@ -257,9 +263,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
         this.membership.members.size,
       ),
       closed: this.closing !== undefined,
-      inFlight: sum(members, 'inFlight'),
-      callsStarted: sum(members, 'callsStarted'),
-      callsFailed: sum(members, 'callsFailed'),
+      inFlight: calls.inFlight,
+      callsStarted: calls.callsStarted,
+      callsFailed: calls.callsFailed,
+      callsByStatus: calls.callsByStatus,
+      ...optional('resets', this.options.resetBudget && resets),
+      targets: calls.targets,
       picks: this.picks,
       members,
       ...optional('autoscale', this.membership.autoscaleStatus()),
@@ -349,13 +358,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       ? new PoolClosedError(this.name)
       : new PoolNotReadyError(this.name, this.options.urls);
   }
-}
-
-function sum(
-  members: readonly PoolMemberInfo[],
-  field: 'inFlight' | 'callsStarted' | 'callsFailed',
-): number {
-  return members.reduce((total, member) => total + member[field], 0);
 }
 
 /** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */

@@ -29,7 +29,7 @@ function total(exported: ResourceMetrics[], name: string): number {
 }
 
 describe('OpenTelemetry metrics', () => {
-  it('exports gauges, counters and the connect histogram with pool, target and member attributes, no slot, from one snapshot', async () => {
+  it('exports gauges, counters and the connect histogram with pool and target attributes, no member or slot, from one snapshot', async () => {
     const server = await EchoServer.start();
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
@@ -67,18 +67,12 @@ describe('OpenTelemetry metrics', () => {
       expect(points(exported, 'grpc_pool.ready')).toEqual([
         expect.objectContaining({ attributes: { pool: 'otel' }, value: 3 }),
       ]);
-      const inFlight = points(exported, 'grpc_pool.member.in_flight');
-      expect(inFlight).toHaveLength(3);
-      expect(inFlight[0].attributes).toEqual({
-        pool: 'otel',
-        target: server.url,
-        member: expect.any(Number),
-      });
-      const started = points(exported, 'grpc_pool.calls.started').reduce(
-        (sum, point) => sum + (point.value as number),
-        0,
-      );
-      expect(started).toBe(5);
+      expect(points(exported, 'grpc_pool.in_flight')).toEqual([
+        expect.objectContaining({ attributes: { pool: 'otel', target: server.url }, value: 0 }),
+      ]);
+      expect(points(exported, 'grpc_pool.calls.started')).toEqual([
+        expect.objectContaining({ attributes: { pool: 'otel', target: server.url }, value: 5 }),
+      ]);
       const finished = points(exported, 'grpc_pool.calls.finished');
       const byStatus = (status: string) =>
         finished
@@ -164,9 +158,6 @@ describe('OpenTelemetry metrics', () => {
             }
           }
         }
-        // Collected once more while every member is still listed: calls a member takes after
-        // the last collection and before it leaves status() are not exported (a known gap,
-        // outside what this test checks).
         await expect(exportedTotals()).resolves.toEqual({
           started: calls,
           finished: calls - holds.length,
