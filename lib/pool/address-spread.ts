@@ -12,7 +12,15 @@ import {
 import { publish } from '../telemetry/pool-events.js';
 import type { ChannelWorker } from './channel-worker.js';
 import type { MemberPlacement, PoolMembers } from './pool-members.js';
-import { planMoves } from './spread-plan.js';
+import { reconnectBackoff } from './grpc-channel.js';
+import {
+  chooseAddress,
+  earliestRetry,
+  isDown,
+  planMoves,
+  refusedAgain,
+  type Refusal,
+} from './spread-plan.js';
 
 /** One name the pool resolves: its addresses in this process's order, and which failed. */
 interface SpreadTarget {
@@ -21,8 +29,14 @@ interface SpreadTarget {
   readonly args: Readonly<ChannelOptions>;
   /** Literal grpc-js targets (`ipv4:…`, `ipv6:[…]:…`), process-seeded order. */
   dials: string[];
-  /** Addresses that refused or failed a member since the last timed resolution. */
-  readonly dead: Set<string>;
+  /**
+   * Addresses that refused or failed a member and have not served one since, each with its
+   * backoff: down until it expires, then dialled again (a probe) and whenever nothing better
+   * is left. A member READY on one clears it.
+   */
+  readonly refused: Map<string, Refusal>;
+  /** Fires when the first backoff of `refused` expires: the members go back (see `retry`). */
+  retryTimer: NodeJS.Timeout | undefined;
   /** The resolver's last error, until a resolution succeeds. */
   error: string | undefined;
 }
@@ -49,7 +63,7 @@ export class AddressSpread implements MemberPlacement {
   private failureTimer: NodeJS.Timeout | undefined = undefined;
   private lastResolve = 0;
   private running: Promise<void> | undefined = undefined;
-  private again: 'timer' | 'failure' | undefined = undefined;
+  private again: RefreshReason | undefined = undefined;
   private stopped = false;
   /** New members of moves under way, and how to tell their move whether they connected. */
   private readonly moving = new Map<ChannelWorker, (ready: boolean) => void>();
@@ -88,7 +102,14 @@ export class AddressSpread implements MemberPlacement {
       if (secure && own['grpc.ssl_target_name_override'] === undefined) {
         args['grpc.ssl_target_name_override'] = name.host;
       }
-      this.targets.set(name.url, { name, args, dials: [], dead: new Set(), error: undefined });
+      this.targets.set(name.url, {
+        name,
+        args,
+        dials: [],
+        refused: new Map(),
+        retryTimer: undefined,
+        error: undefined,
+      });
     }
     members.setPlacement(this);
   }
@@ -125,6 +146,7 @@ export class AddressSpread implements MemberPlacement {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.failureTimer);
+    for (const spread of this.targets.values()) clearTimeout(spread.retryTimer);
     for (const settle of [...this.moving.values()]) {
       settle(false);
     }
@@ -137,7 +159,7 @@ export class AddressSpread implements MemberPlacement {
     }
     // Unresolved: no dial to a name the pool could not resolve (grpc-js would ask the same
     // resolver); the member starts once a resolution places it.
-    return spread.dials.length === 0 ? null : (this.leastUsed(spread, undefined) ?? null);
+    return spread.dials.length === 0 ? null : (this.choose(spread, { orEarliest: true }) ?? null);
   }
 
   addressArgs(target: string): Readonly<ChannelOptions> | undefined {
@@ -156,14 +178,15 @@ export class AddressSpread implements MemberPlacement {
     }
     const settle = this.moving.get(worker);
     if (worker.state === State.READY) {
-      spread.dead.delete(address);
       settle?.(true);
+      // Back from a refusal (a probe got through): the other members may follow now.
+      if (spread.refused.delete(address)) this.refresh('retry');
       return;
     }
     if (worker.state !== State.TRANSIENT_FAILURE) {
       return;
     }
-    spread.dead.add(address);
+    this.refuse(spread, address);
     this.resolveSoon();
     if (settle) {
       settle(false);
@@ -186,16 +209,56 @@ export class AddressSpread implements MemberPlacement {
     }
   }
 
-  /** One resolution and rebalance at a time; one asked for meanwhile runs after it. */
-  private refresh(reason: 'timer' | 'failure'): void {
+  /**
+   * Records that `dial` refused or failed a member, with one more step of its backoff, unless
+   * it is down already (members that were on it, or a probe sent while nothing better was
+   * left, say nothing new), and arms the timer that tries it again.
+   */
+  private refuse(spread: SpreadTarget, dial: string): void {
+    const now = Date.now();
+    if (isDown(spread.refused, dial, now)) {
+      return;
+    }
+    const backoff = reconnectBackoff(this.options.channelOptions);
+    // A timed resolution tries every address anyway: no backoff longer than its interval.
+    backoff.maxMs = Math.min(backoff.maxMs, this.options.resolveIntervalMs);
+    spread.refused.set(dial, refusedAgain(spread.refused.get(dial), now, backoff));
+    this.armRetry(spread);
+  }
+
+  /** Sets the target's retry timer to the first backoff still running, if any. */
+  private armRetry(spread: SpreadTarget): void {
+    clearTimeout(spread.retryTimer);
+    spread.retryTimer = undefined;
+    const now = Date.now();
+    const pending = spread.dials.filter((dial) => isDown(spread.refused, dial, now));
+    const first = earliestRetry(pending, spread.refused);
+    if (first === undefined || this.stopped) {
+      return;
+    }
+    spread.retryTimer = setTimeout(
+      () => {
+        spread.retryTimer = undefined;
+        this.armRetry(spread);
+        this.refresh('retry');
+      },
+      spread.refused.get(first)!.retryAt - now,
+    ).unref();
+  }
+
+  /**
+   * One resolution and rebalance at a time; one asked for meanwhile runs after it. `retry`
+   * (a backoff expired, an address served again) rebalances without resolving.
+   */
+  private refresh(reason: RefreshReason): void {
     if (this.stopped) {
       return;
     }
     if (this.running) {
-      this.again = this.again === 'timer' ? 'timer' : reason;
+      this.again = strongest(this.again, reason);
       return;
     }
-    this.running = this.resolve(reason)
+    this.running = (reason === 'retry' ? Promise.resolve() : this.resolve(reason))
       .then(() => this.rebalance())
       .catch((error: unknown) => this.logger.warn(`address spread: ${(error as Error).message}`))
       .finally(() => {
@@ -224,11 +287,15 @@ export class AddressSpread implements MemberPlacement {
       const removed = spread.dials.filter((dial) => !dials.includes(dial));
       spread.dials = dials;
       spread.error = undefined;
-      // A timed resolution gives every address another chance (a backend back from a
-      // restart); the move's new member is its probe, and the old member stays till it is READY.
-      for (const dial of [...spread.dead]) {
-        if (reason === 'timer' || !dials.includes(dial)) spread.dead.delete(dial);
+      // A timed resolution gives every address another chance now (a backend back from a
+      // restart): its backoff ends, its count of refusals stays; the move's new member is its
+      // probe, and the old member stays till it is READY.
+      const now = Date.now();
+      for (const [dial, refusal] of [...spread.refused]) {
+        if (!dials.includes(dial)) spread.refused.delete(dial);
+        else if (reason === 'timer') spread.refused.set(dial, { ...refusal, retryAt: now });
       }
+      this.armRetry(spread);
       if (added.length > 0 || removed.length > 0) {
         this.logger.log(`${url} resolves to ${dials.map(addressLabel).join(', ')}`);
         publish('addressesChanged', () => ({
@@ -249,19 +316,39 @@ export class AddressSpread implements MemberPlacement {
     }
   }
 
-  /** Spreads each target's members evenly over its live addresses (see `planMoves`). */
+  /**
+   * Spreads each target's members evenly over its addresses that are not down (see
+   * `planMoves`): members on a down address go to live ones, one member probes each address
+   * whose backoff expired. When every address is down, the members wait for the first
+   * backoff to expire; then they go there.
+   */
   private async rebalance(): Promise<void> {
     const serving: Promise<void>[] = [];
+    const now = Date.now();
     for (const spread of this.targets.values()) {
-      const live = spread.dials.filter((dial) => !spread.dead.has(dial));
+      const live = spread.dials.filter((dial) => !isDown(spread.refused, dial, now));
+      const unproven = new Set(live.filter((dial) => spread.refused.has(dial)));
       const workers = this.members
         .list()
         .filter((worker) => worker.target === spread.name.url && !this.moving.has(worker));
-      for (const move of planMoves(workers, live)) {
+      const moves = planMoves(workers, live, unproven);
+      for (const move of moves) {
         if (move.worker.state === State.READY) {
           serving.push(this.moveServing(move.worker, move.to, spread));
         } else {
           this.point(move.worker, move.to, 'rebalance');
+        }
+      }
+      // Left where they are: members failing on an address whose backoff expired dial it again
+      // now, on the pool's backoff rather than their channel's (which grows to maxMs).
+      for (const worker of workers) {
+        if (
+          worker.state === State.TRANSIENT_FAILURE &&
+          worker.address !== undefined &&
+          unproven.has(worker.address) &&
+          !moves.some((move) => move.worker === worker)
+        ) {
+          worker.moveTo(worker.address);
         }
       }
     }
@@ -273,7 +360,9 @@ export class AddressSpread implements MemberPlacement {
     if (this.stopped || worker.state === State.READY || !this.members.list().includes(worker)) {
       return;
     }
-    const to = this.leastUsed(spread, worker.address);
+    // None live: it waits for the first backoff to expire (`armRetry`), not redialling a
+    // down address in a loop.
+    const to = this.choose(spread, { except: worker.address });
     if (to !== undefined) {
       this.point(worker, to, reason);
     }
@@ -309,7 +398,7 @@ export class AddressSpread implements MemberPlacement {
       if (fresh.state === State.READY) settle(true);
     });
     if (!ready) {
-      spread.dead.add(to);
+      this.refuse(spread, to);
     }
     // Scaled down meanwhile: the old member is gone already, so the new one goes instead.
     const leaving = ready && this.members.list().includes(old) ? old : fresh;
@@ -342,21 +431,24 @@ export class AddressSpread implements MemberPlacement {
     }));
   }
 
-  /** The live address (other than `except`) with the fewest members; ties: this process's order. */
-  private leastUsed(spread: SpreadTarget, except: string | undefined): string | undefined {
-    let best: string | undefined;
-    let bestCount = Infinity;
+  /** Where a member of `spread` goes now (see `chooseAddress`). */
+  private choose(
+    spread: SpreadTarget,
+    options: { except?: string; orEarliest?: boolean },
+  ): string | undefined {
     const members = this.members.list();
-    for (const dial of spread.dials) {
-      if (dial === except || spread.dead.has(dial)) continue;
-      const count = members.filter(
-        (worker) => worker.target === spread.name.url && worker.address === dial,
-      ).length;
-      if (count < bestCount) {
-        best = dial;
-        bestCount = count;
-      }
-    }
-    return best;
+    const used = (dial: string) =>
+      members.filter((worker) => worker.target === spread.name.url && worker.address === dial)
+        .length;
+    return chooseAddress(spread.dials, spread.refused, used, Date.now(), options);
   }
+}
+
+/** Why the spread runs: a timed resolution, a member's failure, or a backoff or probe (no lookup). */
+type RefreshReason = 'timer' | 'failure' | 'retry';
+
+/** Of two reasons to run again, the one that does the most (a resolution over a rebalance). */
+function strongest(a: RefreshReason | undefined, b: RefreshReason): RefreshReason {
+  const rank = { retry: 0, failure: 1, timer: 2 } as const;
+  return a !== undefined && rank[a] > rank[b] ? a : b;
 }

@@ -7,7 +7,7 @@ import { SteadyLoad, describeFailures, echoBurst, type CallOutcome } from './cal
 /**
  * A Kubernetes-style rolling restart (issue 18): three backends behind one name, each in
  * turn shut down for 1 s and started again on the same ip:port, under steady unary load.
- * The pool (default options; its `lookup` answers the three loopback addresses for the
+ * The pool (six members, default options; its `lookup` answers the three loopback addresses for the
  * name) runs side by side with the bar it must meet: one plain grpc-js channel with
  * `round_robin` over the same three addresses.
  */
@@ -56,6 +56,14 @@ function even(counts: readonly number[], size: number): boolean {
   return counts.reduce((a, b) => a + b, 0) === size && counts.every((n) => Math.abs(n - mean) <= 1);
 }
 
+/**
+ * A call that never left the client: queued on a member when its backend went, retried by
+ * grpc-js on that member's own channel, which then dialled the closed port. Re-picking it on
+ * another member (gRPC A6, issue 18 defect 2) is separate work; until it lands, these fail.
+ */
+const PENDING_REPICK = 'No connection established';
+const neverLeft = (outcome: CallOutcome) => outcome.details.startsWith(PENDING_REPICK);
+
 /** A count per failure text, so a failing assertion reads at a glance. */
 function summarize(outcomes: readonly CallOutcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -77,7 +85,8 @@ describe('rolling restart of three backends behind one name', () => {
 
   /** The pool (default options) and one round_robin channel over the same three addresses. */
   async function pair(port: number) {
-    const app = await startPoolApp({ url: `rolling.test:${port}`, lookup });
+    // Six members, as in the issue's measurement (2/2/2 when even); every other option default.
+    const app = await startPoolApp({ url: `rolling.test:${port}`, size: 6, lookup });
     apps.push(app);
     // The name's three addresses as grpc-js's own static resolver takes them: what a
     // `dns:///name` target with three A records gives a round_robin channel.
@@ -98,7 +107,7 @@ describe('rolling restart of three backends behind one name', () => {
   }
 
   for (const mode of ['graceful', 'force'] as const) {
-    it(`${mode} shutdown (${mode === 'graceful' ? 'tryShutdown, GOAWAY' : 'forceShutdown'}), 1 s down each: ${mode === 'graceful' ? '0 failed calls' : 'no more failures than round_robin'}, spread even within 5 s of the last return`, async () => {
+    it(`${mode} shutdown (${mode === 'graceful' ? 'tryShutdown, GOAWAY' : 'forceShutdown'}), 1 s down each: spread even within 5 s of the last return; ${mode === 'graceful' ? '0 failed calls' : 'no more failures than round_robin'} (the last needs the re-pick of calls that never left the client)`, async () => {
       servers = await threeBackends();
       const port = servers[0].port;
       const { pool, roundRobin, size } = await pair(port);
@@ -118,13 +127,23 @@ describe('rolling restart of three backends behind one name', () => {
       }
       const returned = Date.now();
       let evenAfterMs = -1;
-      const spreadWait = waitFor(
+      await waitFor(
         () => even(membersPerBackend(pool, port), size),
         'pool spread evenly after the roll',
         5 * EVEN_WITHIN_MS,
-      ).then(() => (evenAfterMs = Date.now() - returned));
-      await spreadWait.catch(() => undefined);
+      )
+        .then(() => (evenAfterMs = Date.now() - returned))
+        .catch(() => undefined);
       const spread = membersPerBackend(pool, port);
+      // Logged, not asserted: when every backend holds exactly its share (2/2/2).
+      let equalAfterMs = -1;
+      await waitFor(
+        () => membersPerBackend(pool, port).every((n) => n === size / HOSTS.length),
+        'equal shares',
+        EVEN_WITHIN_MS,
+      )
+        .then(() => (equalAfterMs = Date.now() - returned))
+        .catch(() => undefined);
       await Promise.all([poolLoad.stop(), rrLoad.stop()]);
 
       const poolFailed = poolLoad.failures.length;
@@ -133,26 +152,29 @@ describe('rolling restart of three backends behind one name', () => {
         `rolling restart (${mode}): pool ${poolFailed} of ${poolLoad.outcomes.length} failed, ` +
           `round_robin ${rrFailed} of ${rrLoad.outcomes.length}; pool members per backend ` +
           `${spread.join('/')}, even ${evenAfterMs >= 0 ? `${evenAfterMs} ms` : 'never (25 s)'} ` +
+          `(equal shares ${equalAfterMs >= 0 ? `${equalAfterMs} ms` : 'not within 5 s'}) ` +
           `after the last return; pool failures ${JSON.stringify(summarize(poolLoad.outcomes))}; ` +
           `round_robin failures ${JSON.stringify(summarize(rrLoad.outcomes))}`,
       );
       // Both channels carried the load throughout (about 300 calls/s each for ~10 s).
       expect(poolLoad.ok).toBeGreaterThan(1_000);
       expect(rrLoad.ok).toBeGreaterThan(1_000);
-      if (mode === 'graceful') {
-        expect(summarize(poolLoad.outcomes)).toEqual({});
-      } else {
-        // Side by side over the same roll: the pool fails no more calls than round_robin
-        // (2 of slack: a forced cut fails the calls in flight on it, a handful either way).
-        expect(poolFailed).toBeLessThanOrEqual(rrFailed + 2);
-      }
+      // The spread's side: members back on every backend, evenly, within 5 s.
       expect(even(spread, size)).toBe(true);
       expect(evenAfterMs).toBeGreaterThanOrEqual(0);
       expect(evenAfterMs).toBeLessThanOrEqual(EVEN_WITHIN_MS);
+      // Side by side over the same roll, round_robin is the bar. A forced cut fails the calls
+      // in flight on the backend, for both alike (about 2 per cut here): 3 of slack.
+      const bound = mode === 'graceful' ? 0 : rrFailed + 3;
+      const repick = poolLoad.outcomes.filter(neverLeft);
+      // Every other failure is gone already (no member left on a backend that is down)...
+      expect(poolFailed - repick.length).toBeLessThanOrEqual(bound);
+      // ...and these fail until calls that never left the client are re-picked (PENDING_REPICK).
+      expect(poolFailed).toBeLessThanOrEqual(bound);
     }, 90_000);
   }
 
-  it('40 calls fired in the same tick as a backend’s tryShutdown: none fails (round_robin: none)', async () => {
+  it('40 calls fired in the same tick as a backend’s tryShutdown: none fails, as with round_robin (needs the re-pick of calls that never left the client)', async () => {
     servers = await threeBackends();
     const port = servers[0].port;
     const { pool, roundRobin } = await pair(port);
@@ -168,6 +190,9 @@ describe('rolling restart of three backends behind one name', () => {
         `${describeFailures(rrOutcomes).length} of 40`,
     );
     expect(describeFailures(rrOutcomes)).toEqual([]);
+    // Fails until calls that never left the client are re-picked (PENDING_REPICK): today every
+    // call picked on the leaving backend's members.
+    expect(poolOutcomes.filter((outcome) => !outcome.ok && !neverLeft(outcome))).toEqual([]);
     expect(summarize(poolOutcomes)).toEqual({});
   });
 });
