@@ -148,6 +148,27 @@ export function benchPlan(quick) {
       phaseMs: choose(3_000, 1_000),
       maxCalls: 2_000_000,
     },
+    rolling: {
+      // Issue 18: three backends behind one name, each down 1 s in turn, graceful and forced;
+      // the pool and one round_robin channel side by side in the same roll. Not shortened by
+      // --quick: the roll is the measurement (about 8 s a mode).
+      title: 'Rolling restart: three backends behind one name, each down 1 s in turn',
+      hosts: ['127.0.0.2', '127.0.0.3', '127.0.0.4'],
+      size: 6,
+      modes: ['graceful', 'force'],
+      // 8 loops of 20 ms calls per arm: about 400 calls/s each, 800 in all.
+      concurrency: 8,
+      request: { message: 'x', delayMs: 20 },
+      deadlineMs: 5_000,
+      maxCallsPerLoop: 5_000,
+      downMs: 1_000,
+      upMs: 2_000,
+      // Even spread is the goal within 5 s of the last return; waited for up to 5x that.
+      evenWithinMs: 5_000,
+      evenBoundMs: 25_000,
+      // Calls per backend counted over this window once the spread is even.
+      afterMs: 2_000,
+    },
     d: {
       title: 'Scenario (d): pool start-up, module init to all members ready',
       sizes: [1, 8, 32],

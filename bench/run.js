@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread,step,renewal,reset,health]`: runs every benchmark job in a child
+ * `npm run bench [-- --quick] [-- --only=hot,a,b,c,d,skew,spread,rolling,step,renewal,reset,health]`: runs every benchmark job in a child
  * process of its own, one after the other, then writes bench/results/*.json, one SVG chart
  * per scenario, summary.md, and prints the machine, the medians, the ratios and the goals.
  * `--quick` writes to bench/results/quick/ so the full run's charts stay as they are.
@@ -80,6 +80,7 @@ async function main() {
     results.spread = await runJob('./spread.bench.js', {});
     console.log(`spread: ${JSON.stringify(results.spread)}`);
   }
+  if (wanted('rolling')) results.rolling = await runJob('./rolling.js', { plan: plan.rolling });
   if (wanted('step')) results.step = await runJob('./step.js', { plan: plan.step });
   if (wanted('renewal')) results.renewal = await runJob('./renewal.js', { plan: plan.renewal });
   if (wanted('reset')) {

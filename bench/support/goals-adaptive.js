@@ -5,12 +5,18 @@
  */
 import { ms, ratio } from './format.js';
 import { arm, goal } from './goals.js';
+import { rollingGoals } from './rolling-report.js';
 import { stepFigures } from './step-figures.js';
 
 const notRun = (id, text, reason) => ({ id, goal: text, figure: reason, met: null });
 
-export function adaptiveGoals({ step, renewal, reset }) {
-  return [...stepGoals(step), ...renewalGoals(renewal), ...resetGoals(reset)];
+export function adaptiveGoals({ step, renewal, reset, rolling }) {
+  return [
+    ...stepGoals(step),
+    ...renewalGoals(renewal),
+    ...resetGoals(reset),
+    ...rollingGoals(rolling),
+  ];
 }
 
 function stepGoals(step) {

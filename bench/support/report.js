@@ -11,6 +11,7 @@ import { bytes, cores, int, ms, ns, percent, ratio, signed, table } from './form
 import { arm, checkGoals, pickRows } from './goals.js';
 import { machineLine } from './machine.js';
 import { renewalTable, resetTable, stepTable } from './report-adaptive.js';
+import { rollingTable } from './rolling-report.js';
 
 const FILES = {
   hot: 'hot-path',
@@ -45,6 +46,13 @@ export function writeReport(results, outDir) {
     );
     write(`${file}.svg`, CHARTS[key](results[key], machine));
   }
+  // No chart for the rolling restart: its figures are counts, all in the table.
+  if (results.rolling) {
+    write(
+      'rolling-restart.json',
+      `${JSON.stringify({ machine: results.machine, ...results.rolling }, null, 2)}\n`,
+    );
+  }
   const goals = checkGoals(results);
   write('goals.json', `${JSON.stringify({ machine: results.machine, goals }, null, 2)}\n`);
   const lines = [
@@ -59,6 +67,7 @@ export function writeReport(results, outDir) {
     ...scenarioDTable(results.d),
     ...stepTable(results.step),
     ...renewalTable(results.renewal),
+    ...rollingTable(results.rolling),
     ...resetTable(results.reset),
     '',
     '## Goals',

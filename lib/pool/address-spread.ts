@@ -10,9 +10,17 @@ import {
   type SpreadName,
 } from '../options/resolve-addresses.js';
 import { publish } from '../telemetry/pool-events.js';
+import { reconnectBackoff } from '../member/grpc-channel.js';
 import type { Member } from '../member/member.js';
 import type { MemberControl, MemberPlacement, MemberPolicy } from '../membership/membership.js';
-import { planMoves } from './spread-plan.js';
+import {
+  chooseAddress,
+  earliestRetry,
+  isDown,
+  planMoves,
+  refusedAgain,
+  type Refusal,
+} from './spread-plan.js';
 
 /** One name the pool resolves: its addresses in this process's order, and which failed. */
 interface SpreadTarget {
@@ -21,8 +29,14 @@ interface SpreadTarget {
   readonly args: Readonly<ChannelOptions>;
   /** Literal grpc-js targets (`ipv4:…`, `ipv6:[…]:…`), process-seeded order. */
   dials: string[];
-  /** Addresses that refused or failed a member since the last timed resolution. */
-  readonly dead: Set<string>;
+  /**
+   * Addresses that refused or failed a member and have not served one since, each with its
+   * backoff: down until it expires, then dialled again (a probe) and whenever nothing better
+   * is left. A member READY on one clears it.
+   */
+  readonly refused: Map<string, Refusal>;
+  /** Fires when the first backoff of `refused` expires: the members go back (see `retry`). */
+  retryTimer: NodeJS.Timeout | undefined;
   /** The resolver's last error, until a resolution succeeds. */
   error: string | undefined;
 }
@@ -46,7 +60,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
   private failureTimer: NodeJS.Timeout | undefined = undefined;
   private lastResolve = 0;
   private running: Promise<void> | undefined = undefined;
-  private again: 'timer' | 'failure' | undefined = undefined;
+  private again: RefreshReason | undefined = undefined;
   private stopped = false;
   /** Members whose make-before-break move is under way. */
   private readonly moving = new Set<Member>();
@@ -78,7 +92,14 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       if (secure && own['grpc.ssl_target_name_override'] === undefined) {
         args['grpc.ssl_target_name_override'] = name.host;
       }
-      this.targets.set(name.url, { name, args, dials: [], dead: new Set(), error: undefined });
+      this.targets.set(name.url, {
+        name,
+        args,
+        dials: [],
+        refused: new Map(),
+        retryTimer: undefined,
+        error: undefined,
+      });
     }
   }
 
@@ -123,6 +144,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.failureTimer);
+    for (const spread of this.targets.values()) clearTimeout(spread.retryTimer);
   }
 
   place(target: string): string | null | undefined {
@@ -132,7 +154,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }
     // Unresolved: no dial to a name the pool could not resolve (grpc-js would ask the same
     // resolver); the member starts once a resolution places it.
-    return spread.dials.length === 0 ? null : (this.leastUsed(spread, undefined) ?? null);
+    return spread.dials.length === 0 ? null : (this.choose(spread, { orEarliest: true }) ?? null);
   }
 
   addressArgs(target: string): Readonly<ChannelOptions> | undefined {
@@ -150,13 +172,14 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       return;
     }
     if (member.connection.state === State.READY) {
-      spread.dead.delete(address);
+      // Back from a refusal (a probe got through): the other members may follow now.
+      if (spread.refused.delete(address)) this.refresh('retry');
       return;
     }
     if (member.connection.state !== State.TRANSIENT_FAILURE) {
       return;
     }
-    spread.dead.add(address);
+    this.refuse(spread, address);
     this.resolveSoon();
     if (this.kept.includes(member)) {
       // Not from inside the member's own transition: it is still telling its listeners.
@@ -177,16 +200,56 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }
   }
 
-  /** One resolution and rebalance at a time; one asked for meanwhile runs after it. */
-  private refresh(reason: 'timer' | 'failure'): void {
+  /**
+   * Records that `dial` refused or failed a member, with one more step of its backoff, unless
+   * it is down already (members that were on it, or a probe sent while nothing better was
+   * left, say nothing new), and arms the timer that tries it again.
+   */
+  private refuse(spread: SpreadTarget, dial: string): void {
+    const now = Date.now();
+    if (isDown(spread.refused, dial, now)) {
+      return;
+    }
+    const backoff = reconnectBackoff(this.options.channelOptions);
+    // A timed resolution tries every address anyway: no backoff longer than its interval.
+    backoff.maxMs = Math.min(backoff.maxMs, this.options.resolveIntervalMs);
+    spread.refused.set(dial, refusedAgain(spread.refused.get(dial), now, backoff));
+    this.armRetry(spread);
+  }
+
+  /** Sets the target's retry timer to the first backoff still running, if any. */
+  private armRetry(spread: SpreadTarget): void {
+    clearTimeout(spread.retryTimer);
+    spread.retryTimer = undefined;
+    const now = Date.now();
+    const pending = spread.dials.filter((dial) => isDown(spread.refused, dial, now));
+    const first = earliestRetry(pending, spread.refused);
+    if (first === undefined || this.stopped) {
+      return;
+    }
+    spread.retryTimer = setTimeout(
+      () => {
+        spread.retryTimer = undefined;
+        this.armRetry(spread);
+        this.refresh('retry');
+      },
+      spread.refused.get(first)!.retryAt - now,
+    ).unref();
+  }
+
+  /**
+   * One resolution and rebalance at a time; one asked for meanwhile runs after it. `retry`
+   * (a backoff expired, an address served again) rebalances without resolving.
+   */
+  private refresh(reason: RefreshReason): void {
     if (this.stopped) {
       return;
     }
     if (this.running) {
-      this.again = this.again === 'timer' ? 'timer' : reason;
+      this.again = strongest(this.again, reason);
       return;
     }
-    this.running = this.resolve(reason)
+    this.running = (reason === 'retry' ? Promise.resolve() : this.resolve(reason))
       .then(() => this.rebalance())
       .catch((error: unknown) => this.logger.warn(`address spread: ${(error as Error).message}`))
       .finally(() => {
@@ -215,11 +278,15 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       const removed = spread.dials.filter((dial) => !dials.includes(dial));
       spread.dials = dials;
       spread.error = undefined;
-      // A timed resolution gives every address another chance (a backend back from a
-      // restart); the move's new member is its probe, and the old member stays till it is READY.
-      for (const dial of [...spread.dead]) {
-        if (reason === 'timer' || !dials.includes(dial)) spread.dead.delete(dial);
+      // A timed resolution gives every address another chance now (a backend back from a
+      // restart): its backoff ends, its count of refusals stays; the move's new member is its
+      // probe, and the old member stays till it is READY.
+      const now = Date.now();
+      for (const [dial, refusal] of [...spread.refused]) {
+        if (!dials.includes(dial)) spread.refused.delete(dial);
+        else if (reason === 'timer') spread.refused.set(dial, { ...refusal, retryAt: now });
       }
+      this.armRetry(spread);
       if (added.length > 0 || removed.length > 0) {
         this.logger.log(`${url} resolves to ${dials.map(addressLabel).join(', ')}`);
         publish('addressesChanged', () => ({
@@ -240,19 +307,40 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }
   }
 
-  /** Spreads each target's members evenly over its live addresses (see `planMoves`). */
+  /**
+   * Spreads each target's members evenly over its addresses that are not down (see
+   * `planMoves`): members on a down address go to live ones, one member probes each address
+   * whose backoff expired. When every address is down, the members wait for the first
+   * backoff to expire; then they go there.
+   */
   private async rebalance(): Promise<void> {
     const serving: Promise<void>[] = [];
+    const now = Date.now();
     for (const spread of this.targets.values()) {
-      const live = spread.dials.filter((dial) => !spread.dead.has(dial));
+      const live = spread.dials.filter((dial) => !isDown(spread.refused, dial, now));
+      const unproven = new Set(live.filter((dial) => spread.refused.has(dial)));
       const members = this.kept.filter(
         (member) => member.target === spread.name.url && !this.moving.has(member),
       );
-      for (const move of planMoves(members, live)) {
+      const moves = planMoves(members, live, unproven);
+      for (const move of moves) {
         if (move.member.state === 'serving' || move.member.state === 'held') {
           serving.push(this.moveServing(move.member, move.to, spread));
         } else {
           this.point(move.member, move.to, 'rebalance');
+        }
+      }
+      // Left where they are: members failing on an address whose backoff expired dial it again
+      // now, on the pool's backoff rather than their channel's (which grows to maxMs).
+      for (const member of members) {
+        const address = member.connection.address;
+        if (
+          member.connection.state === State.TRANSIENT_FAILURE &&
+          address !== undefined &&
+          unproven.has(address) &&
+          !moves.some((move) => move.member === member)
+        ) {
+          this.members?.redial(member, 'address-moved', address);
         }
       }
     }
@@ -264,7 +352,9 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     if (this.stopped || worker.connection.state === State.READY || !this.kept.includes(worker)) {
       return;
     }
-    const to = this.leastUsed(spread, worker.connection.address);
+    // None live: it waits for the first backoff to expire (`armRetry`), not redialling a
+    // down address in a loop.
+    const to = this.choose(spread, { except: worker.connection.address });
     if (to !== undefined) {
       this.point(worker, to, reason);
     }
@@ -278,8 +368,8 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
 
   /**
    * Make-before-break, through the membership's one `replace`: a new member on `to` takes
-   * the old one's place once connected; if it cannot connect, the address is marked failed
-   * and the old member stays.
+   * the old one's place once connected; if it cannot connect, the address is refused (its
+   * backoff grows) and the old member stays.
    */
   private async moveServing(old: Member, to: string, spread: SpreadTarget): Promise<void> {
     if (this.members === undefined) return;
@@ -294,7 +384,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       if (outcome.renewed) {
         this.published(old, from, to, 'rebalance', outcome.newMemberId);
       } else if (!this.stopped && !this.members.closed) {
-        spread.dead.add(to);
+        this.refuse(spread, to);
       }
     } finally {
       this.moving.delete(old);
@@ -323,21 +413,25 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }));
   }
 
-  /** The live address (other than `except`) with the fewest members; ties: this process's order. */
-  private leastUsed(spread: SpreadTarget, except: string | undefined): string | undefined {
-    let best: string | undefined;
-    let bestCount = Infinity;
+  /** Where a member of `spread` goes now (see `chooseAddress`). */
+  private choose(
+    spread: SpreadTarget,
+    options: { except?: string; orEarliest?: boolean },
+  ): string | undefined {
     const members = this.kept;
-    for (const dial of spread.dials) {
-      if (dial === except || spread.dead.has(dial)) continue;
-      const count = members.filter(
+    const used = (dial: string) =>
+      members.filter(
         (member) => member.target === spread.name.url && member.connection.address === dial,
       ).length;
-      if (count < bestCount) {
-        best = dial;
-        bestCount = count;
-      }
-    }
-    return best;
+    return chooseAddress(spread.dials, spread.refused, used, Date.now(), options);
   }
+}
+
+/** Why the spread runs: a timed resolution, a member's failure, or a backoff or probe (no lookup). */
+type RefreshReason = 'timer' | 'failure' | 'retry';
+
+/** Of two reasons to run again, the one that does the most (a resolution over a rebalance). */
+function strongest(a: RefreshReason | undefined, b: RefreshReason): RefreshReason {
+  const rank = { retry: 0, failure: 1, timer: 2 } as const;
+  return a !== undefined && rank[a] > rank[b] ? a : b;
 }

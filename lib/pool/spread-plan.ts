@@ -13,8 +13,14 @@ export interface SpreadMove {
  * that as few members move as can. Members that hold no slot move first (they cost no
  * capacity); READY ones at most ⌈N/K⌉ per plan. With more addresses than members, each
  * member gets its own, the first ones in this process's order: a random subset per process.
+ * To each `unproven` address (refused before, its backoff expired) at most one READY member
+ * moves: the probe.
  */
-export function planMoves(members: readonly Member[], live: readonly string[]): SpreadMove[] {
+export function planMoves(
+  members: readonly Member[],
+  live: readonly string[],
+  unproven: ReadonlySet<string> = NONE,
+): SpreadMove[] {
   if (live.length === 0 || members.length === 0) {
     return [];
   }
@@ -57,7 +63,83 @@ export function planMoves(members: readonly Member[], live: readonly string[]): 
     }
     moves.push({ member, to: wanted.shift()! });
   }
-  return moves;
+  // An address whose backoff just expired may still refuse: one member probes it (a READY
+  // one make-before-break, so a refusal costs nothing), the rest follow once it served.
+  const probing = new Set<string>();
+  return moves.filter(({ member, to }) => {
+    if (!unproven.has(to)) return true;
+    if (isServing(member) && probing.has(to)) return false;
+    probing.add(to);
+    return true;
+  });
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** An address that refused or failed a member, and when the pool may dial it again. */
+export interface Refusal {
+  /** Refusals in a row since the address last served a member. */
+  readonly failures: number;
+  /** When (ms since epoch) its backoff expires. */
+  readonly retryAt: number;
+}
+
+/**
+ * The record of one more refusal of an address, on a backoff like grpc-js's reconnect
+ * backoff: `initialMs`, x1.6 per refusal in a row, at most `maxMs`, ±20 % jitter.
+ */
+export function refusedAgain(
+  previous: Refusal | undefined,
+  now: number,
+  backoff: { readonly initialMs: number; readonly maxMs: number },
+  random: () => number = Math.random,
+): Refusal {
+  const failures = (previous?.failures ?? 0) + 1;
+  const delay = Math.min(backoff.initialMs * 1.6 ** (failures - 1), backoff.maxMs);
+  return { failures, retryAt: now + delay * (0.8 + random() * 0.4) };
+}
+
+/** Down: it refused and its backoff has not expired (a refusal now says nothing new). */
+export function isDown(refused: ReadonlyMap<string, Refusal>, dial: string, now: number): boolean {
+  return (refused.get(dial)?.retryAt ?? 0) > now;
+}
+
+/**
+ * Where a member of a target goes: the address that is not down (other than `except`) with
+ * the fewest members (`used`), ties in this process's order (`dials`); when every address is
+ * down and `orEarliest` is set, the one whose backoff expires first (nothing better is left).
+ */
+export function chooseAddress(
+  dials: readonly string[],
+  refused: ReadonlyMap<string, Refusal>,
+  used: (dial: string) => number,
+  now: number,
+  { except, orEarliest = false }: { except?: string; orEarliest?: boolean } = {},
+): string | undefined {
+  let best: string | undefined;
+  let bestCount = Infinity;
+  for (const dial of dials) {
+    if (dial === except || isDown(refused, dial, now)) continue;
+    const count = used(dial);
+    if (count < bestCount) {
+      best = dial;
+      bestCount = count;
+    }
+  }
+  return best ?? (orEarliest ? earliestRetry(dials, refused) : undefined);
+}
+
+/** The refused address among `dials` whose backoff expires first, if any is refused. */
+export function earliestRetry(
+  dials: readonly string[],
+  refused: ReadonlyMap<string, Refusal>,
+): string | undefined {
+  let first: string | undefined;
+  for (const dial of dials) {
+    const at = refused.get(dial)?.retryAt;
+    if (at !== undefined && (first === undefined || at < refused.get(first)!.retryAt)) first = dial;
+  }
+  return first;
 }
 
 /** Members holding no slot first, then those with the fewest calls in flight. */
