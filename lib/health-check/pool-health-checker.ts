@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { GrpcPoolHealthProbeOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { Member } from '../member/member.js';
 import { CONNECTED, type Lifecycle } from '../member/member-lifecycle.js';
-import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { MemberControl, MemberPolicy } from '../membership/member-policy.js';
 import { publish } from '../telemetry/pool-events.js';
 import { loadHealthClientFactory, type HealthClientFactory } from './health-client.js';
 import { MemberProber, type ProbeListener, type ProbeSettings } from './member-prober.js';

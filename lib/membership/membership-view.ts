@@ -4,7 +4,8 @@ import type { PoolMemberInfo } from '../interfaces/pool-status.interface.js';
 import type { Member } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import { describeMember } from './member-info.js';
-import type { Membership, MemberPlacement } from './membership.js';
+import type { Membership } from './membership.js';
+import type { MemberPlacement } from './member-policy.js';
 
 /**
  * The one read model of a pool's members: what `status()`, `members()`, errors, the

@@ -1,93 +1,20 @@
-import {
-  connectivityState as State,
-  type ChannelInterface,
-  type ChannelOptions,
-} from '@grpc/grpc-js';
+import { connectivityState as State, type ChannelInterface } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
 import { PoolClosedError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
 import { CallTotals } from '../member/call-totals.js';
-import { Member, type MemberOut, type MemberOwner } from '../member/member.js';
+import type { Member, MemberOut, MemberOwner } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { RedialReason } from '../member/member-connection.js';
 import { CONNECTED, type Lifecycle } from '../member/member-lifecycle.js';
-import { MemberReporter } from '../member/member-reporter.js';
-import { ResetBudget } from '../member/reset-budget.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
+import { MemberFactory } from './member-factory.js';
 import { MemberHolds } from './member-holds.js';
+import type { MemberControl, MemberPlacement, MemberPolicy } from './member-policy.js';
 import { OperationQueue } from './operation-queue.js';
 import { Replacements, type ReplaceRequest, type RenewOutcome } from './replacements.js';
-
-/**
- * Where members dial within their target: the seam address spreading fills when the pool
- * resolves a name itself. Without one, members dial their target and grpc-js resolves it.
- */
-export interface MemberPlacement {
-  /**
-   * The address a new member on `target` dials first; `undefined`: it dials `target`
-   * (grpc-js resolves it); `null`: the name has not resolved yet, the member waits unstarted.
-   */
-  place(target: string): string | null | undefined;
-  /** Channel args for a member of `target` dialling a literal address (authority, TLS name). */
-  addressArgs(target: string): Readonly<ChannelOptions> | undefined;
-  /** What the pool knows about `target` beyond its members (a resolver error), for errors. */
-  note(target: string): string | undefined;
-}
-
-/**
- * A policy: an adaptive feature that listens to the members' transitions and call signals
- * and ASKS the membership for changes ({@link MemberControl}); it never writes a member.
- */
-export interface MemberPolicy {
-  /** A member was made (a kept one, or a replacement in the making). */
-  joined?(member: Member): void;
-  transitioned?(member: Member, from: Lifecycle, to: Lifecycle): void;
-  /** A member's channel changed connectivity (TRANSIENT_FAILURE to CONNECTING too). */
-  connectionChanged?(member: Member, state: State, previous: State): void;
-  /** `fresh` took `old`'s place (make-before-break): records of `old` pass to `fresh`. */
-  replaced?(old: Member, fresh: Member): void;
-  /** A member's calls failed `consecutiveFailures` times in a row (UNAVAILABLE, INTERNAL, UNKNOWN). */
-  failureStreak?(member: Member): void;
-  /** A call started on a member with the autoscaler's mark of calls in flight or more. */
-  busy?(member: Member): void;
-  /** A member's reset budget ran low. */
-  resetBudgetLow?(member: Member): void;
-  /** After the first members started. */
-  start?(): void;
-  /** Shutdown: no more decisions. */
-  stop?(): void;
-}
-
-/** What a policy may ask of the membership. */
-export interface MemberControl {
-  readonly pool: string;
-  /** The members the pool keeps (not replacements in the making, not leaving). */
-  readonly members: readonly Member[];
-  readonly closed: boolean;
-  /** Adds `n` members; resolves with them (not yet connected). */
-  add(n: number): Promise<Member[]>;
-  /** Takes `n` members away (not-ready first, then the least loaded) and drains them. */
-  retire(n: number, why: DrainStartEvent['reason'], reason: string): Promise<number>;
-  /** Make-before-break: a new member takes `old`'s place once connected. One at a time. */
-  replace(old: Member, request: ReplaceRequest): Promise<RenewOutcome>;
-  /** Holds `member` out for `reason`; `guarded`: only if half the kept members stay serving. */
-  holdOut(
-    member: Member,
-    reason: MemberOutReason,
-    options?: { until?: number; guarded?: boolean },
-  ): boolean;
-  /** Lets go of `member` for `reason`. */
-  letIn(member: Member, reason: MemberOutReason): void;
-  /** A fresh channel for `member` (on `address`, when given). */
-  redial(member: Member, reason: RedialReason, address?: string): void;
-  /**
-   * Whether `member` is connected (READY) within `timeoutMs`; false if it leaves or the pool
-   * closes, and with `failFast` as soon as a connection attempt fails.
-   */
-  untilConnected(member: Member, timeoutMs: number, failFast?: boolean): Promise<boolean>;
-}
 
 /**
  * The one owner of a pool's members: makes them, keeps the list, and changes it only through
@@ -107,12 +34,12 @@ export class Membership implements MemberOwner, MemberControl {
   private readonly holds: MemberHolds;
   private readonly replacements: Replacements;
   private readonly policies: MemberPolicy[] = [];
-  private nextId = 0;
+  private readonly factory: MemberFactory;
 
   constructor(
     private readonly options: ResolvedPoolOptions,
     readonly table: PoolStateService<Member, MemberChannel>,
-    private readonly logger: LoggerService,
+    logger: LoggerService,
     /** Where calls on a member that left the pool go: the pool's channel. */
     private readonly successor: () => ChannelInterface,
     /** Told after every transition of any member (the pool's connectivity). */
@@ -122,6 +49,7 @@ export class Membership implements MemberOwner, MemberControl {
     this.pool = options.name;
     this.holds = new MemberHolds(this.pool, () => this.kept, logger);
     this.replacements = new Replacements(options, this.queue, this, logger);
+    this.factory = new MemberFactory(options, this, placement, this.policies, logger);
   }
 
   /** The policies, once made (they are made with this membership as their control). */
@@ -241,29 +169,7 @@ export class Membership implements MemberOwner, MemberControl {
       outs?: Iterable<MemberOut>;
     },
   ): Member {
-    const { options } = this;
-    const id = this.nextId++;
-    const placed = extra.address ?? this.placement?.place(target);
-    const member = new Member(
-      {
-        pool: options.name,
-        id,
-        target,
-        address: placed ?? undefined,
-        addressArgs: this.placement?.addressArgs(target),
-        credentials: options.credentials,
-        channelOptions: options.channelOptions,
-        connectTimeoutMs: options.connectTimeoutMs,
-        defaultDeadlineMs: options.defaultDeadlineMs,
-        latencyTauMs: options.peakEwma?.tauMs,
-        reporter: new MemberReporter(options.name, id, target, this.logger),
-        standby: extra.standby === true,
-        renewedFrom: extra.renewedFrom,
-        outs: extra.outs,
-      },
-      this,
-    );
-    this.wireSignals(member);
+    const member = this.factory.make(target, extra);
     for (const policy of this.policies) policy.joined?.(member);
     return member;
   }
@@ -383,31 +289,6 @@ export class Membership implements MemberOwner, MemberControl {
     return cancelled;
   }
 
-  /** Call signals of the member's channel go to the policies; limits come from the options. */
-  private wireSignals(member: Member): void {
-    const { channel } = member;
-    const { outlierEjection, autoscale, resetBudget } = this.options;
-    const tell = (signal: 'failureStreak' | 'busy' | 'resetBudgetLow') => () => {
-      if (member.leaving) return;
-      for (const policy of this.policies) policy[signal]?.(member);
-    };
-    if (outlierEjection !== undefined) {
-      channel.streakLimit = outlierEjection.consecutiveFailures;
-      channel.onFailureStreak = tell('failureStreak');
-    }
-    if (autoscale !== undefined) {
-      channel.watchBusy(busyMark(autoscale), tell('busy'));
-    }
-    if (resetBudget !== undefined) {
-      channel.resetBudget = new ResetBudget(
-        resetBudget.burst,
-        resetBudget.perSecond,
-        resetBudget.margin,
-        tell('resetBudgetLow'),
-      );
-    }
-  }
-
   private leastUsedTarget(): string {
     const { urls } = this.options;
     let best = urls[0];
@@ -421,9 +302,4 @@ export class Membership implements MemberOwner, MemberControl {
     }
     return best;
   }
-}
-
-/** Calls in flight on one member at which the autoscaler considers growing. */
-export function busyMark(autoscale: { scaleUpAt: number; streamsPerMember: number }): number {
-  return Math.max(1, Math.ceil(autoscale.scaleUpAt * autoscale.streamsPerMember));
 }

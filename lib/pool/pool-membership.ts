@@ -10,12 +10,12 @@ import { LatencyDecay } from '../member/peak-ewma.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipView } from '../membership/membership-view.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
-import { AddressSpread } from './address-spread.js';
-import { Autoscaler } from './autoscaler.js';
-import { MemberAging } from './member-aging.js';
-import { MemberEjection } from './member-ejection.js';
+import { AddressSpread } from '../policies/address-spread.js';
+import { Autoscaler } from '../policies/autoscaler.js';
+import { MemberAging } from '../policies/member-aging.js';
+import { MemberEjection } from '../policies/member-ejection.js';
 import { PoolScaler } from './pool-scaler.js';
-import { ResetGuard } from './reset-guard.js';
+import { ResetGuard } from '../policies/reset-guard.js';
 
 /**
  * One pool's members put together: the {@link Membership} (the one owner of every member's

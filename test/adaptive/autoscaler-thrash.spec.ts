@@ -1,5 +1,5 @@
 import { POOL_EVENTS, type AutoscaleThrashEvent } from 'nestjs-grpc-pool';
-import { Autoscaler } from '../../lib/pool/autoscaler.js';
+import { Autoscaler } from '../../lib/policies/autoscaler.js';
 import { CapturingLogger } from '../reliability/capturing-logger.js';
 import { collect } from './events.js';
 

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ResolvedResetBudget } from '../options/resolve-adaptive-options.js';
 import { publish } from '../telemetry/pool-events.js';
 import type { Member } from '../member/member.js';
-import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { MemberControl, MemberPolicy } from '../membership/member-policy.js';
 
 /** A connection whose budget runs low sooner than this after it connected cannot be saved by renewing. */
 const SHORTEST_USEFUL_CONNECTION_MS = 5_000;

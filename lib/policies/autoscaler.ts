@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { ResolvedAutoscaleOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { AutoscaleStatus } from '../interfaces/pool-status.interface.js';
 import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
-import { busyMark } from '../membership/membership.js';
+import { busyMark } from '../membership/member-factory.js';
 import { publish } from '../telemetry/pool-events.js';
 
 /** What the autoscaler needs of its pool; the pool's scale lock runs `grow` and `shrink`. */

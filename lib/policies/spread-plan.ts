@@ -151,3 +151,12 @@ function leaveFirst(a: Member, b: Member): number {
 function isServing(member: Member): boolean {
   return member.state === 'serving' || member.state === 'held';
 }
+
+/** Why the spread runs: a timed resolution, a member's failure, or a backoff or probe (no lookup). */
+export type RefreshReason = 'timer' | 'failure' | 'retry';
+
+/** Of two reasons to run again, the one that does the most (a resolution over a rebalance). */
+export function strongest(a: RefreshReason | undefined, b: RefreshReason): RefreshReason {
+  const rank = { retry: 0, failure: 1, timer: 2 } as const;
+  return a !== undefined && rank[a] > rank[b] ? a : b;
+}

@@ -1,5 +1,5 @@
 import type { Member } from '../member/member.js';
-import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { MemberControl, MemberPolicy } from '../membership/member-policy.js';
 import type { Replacements } from '../membership/replacements.js';
 
 /** When a member is due, from the connection it has now. */

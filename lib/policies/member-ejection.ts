@@ -1,6 +1,6 @@
 import type { GrpcPoolOutlierEjectionOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { Member } from '../member/member.js';
-import type { MemberControl, MemberPolicy } from '../membership/membership.js';
+import type { MemberControl, MemberPolicy } from '../membership/member-policy.js';
 import type { Lifecycle } from '../member/member-lifecycle.js';
 
 /** One member's ejection record. */

@@ -7,7 +7,7 @@ import {
   planMoves,
   refusedAgain,
   type Refusal,
-} from '../../lib/pool/spread-plan.js';
+} from '../../lib/policies/spread-plan.js';
 
 /** What `planMoves` reads of a member: its address, state and calls in flight. */
 const member = (address: string, state = State.READY) =>

@@ -2,44 +2,12 @@ import { connectivityState as State, type ChannelOptions } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
 import { RESOLVE_ON_FAILURE_MIN_MS } from '../grpc-pool.constants.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import {
-  addressLabel,
-  dialTarget,
-  seededOrder,
-  spreadName,
-  type SpreadName,
-} from '../options/resolve-addresses.js';
+import { addressLabel, spreadName, type SpreadName } from '../options/resolve-addresses.js';
 import { publish } from '../telemetry/pool-events.js';
-import { reconnectBackoff } from '../member/grpc-channel.js';
 import type { Member } from '../member/member.js';
-import type { MemberControl, MemberPlacement, MemberPolicy } from '../membership/membership.js';
-import {
-  chooseAddress,
-  earliestRetry,
-  isDown,
-  planMoves,
-  refusedAgain,
-  type Refusal,
-} from './spread-plan.js';
-
-/** One name the pool resolves: its addresses in this process's order, and which failed. */
-interface SpreadTarget {
-  readonly name: SpreadName;
-  /** Channel args of members dialling one of its addresses: the name as authority and TLS name. */
-  readonly args: Readonly<ChannelOptions>;
-  /** Literal grpc-js targets (`ipv4:…`, `ipv6:[…]:…`), process-seeded order. */
-  dials: string[];
-  /**
-   * Addresses that refused or failed a member and have not served one since, each with its
-   * backoff: down until it expires, then dialled again (a probe) and whenever nothing better
-   * is left. A member READY on one clears it.
-   */
-  readonly refused: Map<string, Refusal>;
-  /** Fires when the first backoff of `refused` expires: the members go back (see `retry`). */
-  retryTimer: NodeJS.Timeout | undefined;
-  /** The resolver's last error, until a resolution succeeds. */
-  error: string | undefined;
-}
+import type { MemberControl, MemberPlacement, MemberPolicy } from '../membership/member-policy.js';
+import { planMoves, strongest, type RefreshReason } from './spread-plan.js';
+import { SpreadTarget } from './spread-target.js';
 
 /**
  * Spreads the members of each host-name target over the name's addresses, instead of
@@ -81,25 +49,11 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     names: readonly SpreadName[],
     private readonly logger: LoggerService,
   ) {
-    const own = options.channelOptions;
-    const secure = options.credentials._isSecure();
     for (const name of names) {
-      const args: ChannelOptions = {};
-      // The user's own authority or TLS name win over the target's.
-      if (own['grpc.default_authority'] === undefined) {
-        args['grpc.default_authority'] = name.authority;
-      }
-      if (secure && own['grpc.ssl_target_name_override'] === undefined) {
-        args['grpc.ssl_target_name_override'] = name.host;
-      }
-      this.targets.set(name.url, {
-        name,
-        args,
-        dials: [],
-        refused: new Map(),
-        retryTimer: undefined,
-        error: undefined,
-      });
+      this.targets.set(
+        name.url,
+        new SpreadTarget(name, options, logger, () => this.refresh('retry')),
+      );
     }
   }
 
@@ -144,7 +98,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.failureTimer);
-    for (const spread of this.targets.values()) clearTimeout(spread.retryTimer);
+    for (const spread of this.targets.values()) spread.stop();
   }
 
   place(target: string): string | null | undefined {
@@ -154,7 +108,9 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }
     // Unresolved: no dial to a name the pool could not resolve (grpc-js would ask the same
     // resolver); the member starts once a resolution places it.
-    return spread.dials.length === 0 ? null : (this.choose(spread, { orEarliest: true }) ?? null);
+    return spread.dials.length === 0
+      ? null
+      : (spread.choose(this.kept, { orEarliest: true }) ?? null);
   }
 
   addressArgs(target: string): Readonly<ChannelOptions> | undefined {
@@ -173,13 +129,13 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     }
     if (member.connection.state === State.READY) {
       // Back from a refusal (a probe got through): the other members may follow now.
-      if (spread.refused.delete(address)) this.refresh('retry');
+      if (spread.served(address)) this.refresh('retry');
       return;
     }
     if (member.connection.state !== State.TRANSIENT_FAILURE) {
       return;
     }
-    this.refuse(spread, address);
+    spread.refuse(address);
     this.resolveSoon();
     if (this.kept.includes(member)) {
       // Not from inside the member's own transition: it is still telling its listeners.
@@ -198,43 +154,6 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
         this.refresh('failure');
       }, wait).unref();
     }
-  }
-
-  /**
-   * Records that `dial` refused or failed a member, with one more step of its backoff, unless
-   * it is down already (members that were on it, or a probe sent while nothing better was
-   * left, say nothing new), and arms the timer that tries it again.
-   */
-  private refuse(spread: SpreadTarget, dial: string): void {
-    const now = Date.now();
-    if (isDown(spread.refused, dial, now)) {
-      return;
-    }
-    const backoff = reconnectBackoff(this.options.channelOptions);
-    // A timed resolution tries every address anyway: no backoff longer than its interval.
-    backoff.maxMs = Math.min(backoff.maxMs, this.options.resolveIntervalMs);
-    spread.refused.set(dial, refusedAgain(spread.refused.get(dial), now, backoff));
-    this.armRetry(spread);
-  }
-
-  /** Sets the target's retry timer to the first backoff still running, if any. */
-  private armRetry(spread: SpreadTarget): void {
-    clearTimeout(spread.retryTimer);
-    spread.retryTimer = undefined;
-    const now = Date.now();
-    const pending = spread.dials.filter((dial) => isDown(spread.refused, dial, now));
-    const first = earliestRetry(pending, spread.refused);
-    if (first === undefined || this.stopped) {
-      return;
-    }
-    spread.retryTimer = setTimeout(
-      () => {
-        spread.retryTimer = undefined;
-        this.armRetry(spread);
-        this.refresh('retry');
-      },
-      spread.refused.get(first)!.retryAt - now,
-    ).unref();
   }
 
   /**
@@ -262,49 +181,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
 
   private async resolve(reason: 'start' | 'timer' | 'failure'): Promise<void> {
     this.lastResolve = Date.now();
-    await Promise.all([...this.targets.values()].map((spread) => this.resolveOne(spread, reason)));
-  }
-
-  private async resolveOne(spread: SpreadTarget, reason: string): Promise<void> {
-    const { host, port, url } = spread.name;
-    const pool = this.options.name;
-    try {
-      const found = await this.options.lookup(host);
-      if (!Array.isArray(found) || found.length === 0) {
-        throw new Error(`lookup ${host} returned no address`);
-      }
-      const dials = seededOrder(found.map((address) => dialTarget(address, port)));
-      const added = dials.filter((dial) => !spread.dials.includes(dial));
-      const removed = spread.dials.filter((dial) => !dials.includes(dial));
-      spread.dials = dials;
-      spread.error = undefined;
-      // A timed resolution gives every address another chance now (a backend back from a
-      // restart): its backoff ends, its count of refusals stays; the move's new member is its
-      // probe, and the old member stays till it is READY.
-      const now = Date.now();
-      for (const [dial, refusal] of [...spread.refused]) {
-        if (!dials.includes(dial)) spread.refused.delete(dial);
-        else if (reason === 'timer') spread.refused.set(dial, { ...refusal, retryAt: now });
-      }
-      this.armRetry(spread);
-      if (added.length > 0 || removed.length > 0) {
-        this.logger.log(`${url} resolves to ${dials.map(addressLabel).join(', ')}`);
-        publish('addressesChanged', () => ({
-          pool,
-          target: url,
-          addresses: dials.map(addressLabel),
-          added: added.map(addressLabel),
-          removed: removed.map(addressLabel),
-        }));
-      }
-    } catch (caught) {
-      const error = `could not resolve ${host}: ${(caught as Error).message}`;
-      if (spread.error !== error) {
-        this.logger.warn(`${url}: ${error}; keeping its last addresses`);
-      }
-      spread.error = error;
-      publish('addressResolveFailed', () => ({ pool, target: url, error }));
-    }
+    await Promise.all([...this.targets.values()].map((spread) => spread.resolve(reason)));
   }
 
   /**
@@ -317,7 +194,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
     const serving: Promise<void>[] = [];
     const now = Date.now();
     for (const spread of this.targets.values()) {
-      const live = spread.dials.filter((dial) => !isDown(spread.refused, dial, now));
+      const live = spread.live(now);
       const unproven = new Set(live.filter((dial) => spread.refused.has(dial)));
       const members = this.kept.filter(
         (member) => member.target === spread.name.url && !this.moving.has(member),
@@ -348,22 +225,22 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
   }
 
   /** Points a member that holds no slot at the least used other live address, if any. */
-  private repoint(worker: Member, spread: SpreadTarget, reason: 'address-down'): void {
-    if (this.stopped || worker.connection.state === State.READY || !this.kept.includes(worker)) {
+  private repoint(member: Member, spread: SpreadTarget, reason: 'address-down'): void {
+    if (this.stopped || member.connection.state === State.READY || !this.kept.includes(member)) {
       return;
     }
     // None live: it waits for the first backoff to expire (`armRetry`), not redialling a
     // down address in a loop.
-    const to = this.choose(spread, { except: worker.connection.address });
+    const to = spread.choose(this.kept, { except: member.connection.address });
     if (to !== undefined) {
-      this.point(worker, to, reason);
+      this.point(member, to, reason);
     }
   }
 
-  private point(worker: Member, to: string, reason: 'address-down' | 'rebalance'): void {
-    const from = worker.connection.address;
-    this.members?.redial(worker, 'address-moved', to);
-    this.published(worker, from, to, reason, undefined);
+  private point(member: Member, to: string, reason: 'address-down' | 'rebalance'): void {
+    const from = member.connection.address;
+    this.members?.redial(member, 'address-moved', to);
+    this.published(member, from, to, reason, undefined);
   }
 
   /**
@@ -384,7 +261,7 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       if (outcome.renewed) {
         this.published(old, from, to, 'rebalance', outcome.newMemberId);
       } else if (!this.stopped && !this.members.closed) {
-        this.refuse(spread, to);
+        spread.refuse(to);
       }
     } finally {
       this.moving.delete(old);
@@ -392,19 +269,19 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
   }
 
   private published(
-    worker: Member,
+    member: Member,
     from: string | undefined,
     to: string,
     reason: 'address-down' | 'rebalance',
     newMemberId: number | undefined,
   ): void {
     this.logger.log(
-      `member ${worker.id} of ${worker.target} moved from ${from ? addressLabel(from) : 'the name'} to ${addressLabel(to)} (${reason})`,
+      `member ${member.id} of ${member.target} moved from ${from ? addressLabel(from) : 'the name'} to ${addressLabel(to)} (${reason})`,
     );
     publish('memberMoved', () => ({
       pool: this.options.name,
-      memberId: worker.id,
-      target: worker.target,
+      memberId: member.id,
+      target: member.target,
       from: from && addressLabel(from),
       to: addressLabel(to),
       reason,
@@ -412,26 +289,4 @@ export class AddressSpread implements MemberPlacement, MemberPolicy {
       ...(newMemberId !== undefined && { newMemberId }),
     }));
   }
-
-  /** Where a member of `spread` goes now (see `chooseAddress`). */
-  private choose(
-    spread: SpreadTarget,
-    options: { except?: string; orEarliest?: boolean },
-  ): string | undefined {
-    const members = this.kept;
-    const used = (dial: string) =>
-      members.filter(
-        (member) => member.target === spread.name.url && member.connection.address === dial,
-      ).length;
-    return chooseAddress(spread.dials, spread.refused, used, Date.now(), options);
-  }
-}
-
-/** Why the spread runs: a timed resolution, a member's failure, or a backoff or probe (no lookup). */
-type RefreshReason = 'timer' | 'failure' | 'retry';
-
-/** Of two reasons to run again, the one that does the most (a resolution over a rebalance). */
-function strongest(a: RefreshReason | undefined, b: RefreshReason): RefreshReason {
-  const rank = { retry: 0, failure: 1, timer: 2 } as const;
-  return a !== undefined && rank[a] > rank[b] ? a : b;
 }

@@ -1,0 +1,88 @@
+import type { LoggerService } from '@nestjs/common';
+import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
+import { Member, type MemberOut, type MemberOwner } from '../member/member.js';
+import { MemberReporter } from '../member/member-reporter.js';
+import { ResetBudget } from '../member/reset-budget.js';
+import type { MemberPlacement, MemberPolicy } from './member-policy.js';
+
+/** Calls in flight on one member at which the autoscaler considers growing. */
+export function busyMark(autoscale: { scaleUpAt: number; streamsPerMember: number }): number {
+  return Math.max(1, Math.ceil(autoscale.scaleUpAt * autoscale.streamsPerMember));
+}
+
+/**
+ * Makes a pool's members, each with its id, its dial (placed by address spreading when on),
+ * its channel args, and its call signals (failure streak, busy mark, reset budget) wired once,
+ * at construction, to the policies: no signal is ever re-wired later.
+ */
+export class MemberFactory {
+  private nextId = 0;
+
+  constructor(
+    private readonly options: ResolvedPoolOptions,
+    private readonly owner: MemberOwner,
+    private readonly placement: MemberPlacement | undefined,
+    private readonly policies: readonly MemberPolicy[],
+    private readonly logger: LoggerService,
+  ) {}
+
+  make(
+    target: string,
+    extra: {
+      address?: string;
+      standby?: boolean;
+      renewedFrom?: number;
+      outs?: Iterable<MemberOut>;
+    },
+  ): Member {
+    const { options } = this;
+    const id = this.nextId++;
+    const placed = extra.address ?? this.placement?.place(target);
+    const member = new Member(
+      {
+        pool: options.name,
+        id,
+        target,
+        address: placed ?? undefined,
+        addressArgs: this.placement?.addressArgs(target),
+        credentials: options.credentials,
+        channelOptions: options.channelOptions,
+        connectTimeoutMs: options.connectTimeoutMs,
+        defaultDeadlineMs: options.defaultDeadlineMs,
+        latencyTauMs: options.peakEwma?.tauMs,
+        reporter: new MemberReporter(options.name, id, target, this.logger),
+        standby: extra.standby === true,
+        renewedFrom: extra.renewedFrom,
+        outs: extra.outs,
+      },
+      this.owner,
+    );
+    this.wireSignals(member);
+    return member;
+  }
+
+  /** Call signals of the member's channel go to the policies; limits come from the options. */
+  private wireSignals(member: Member): void {
+    const { channel } = member;
+    const { outlierEjection, autoscale, resetBudget } = this.options;
+    const tell = (signal: 'failureStreak' | 'busy' | 'resetBudgetLow') => () => {
+      if (member.leaving) return;
+      for (const policy of this.policies) policy[signal]?.(member);
+    };
+    if (outlierEjection !== undefined) {
+      channel.streakLimit = outlierEjection.consecutiveFailures;
+      channel.onFailureStreak = tell('failureStreak');
+    }
+    if (autoscale !== undefined) {
+      channel.watchBusy(busyMark(autoscale), tell('busy'));
+    }
+    if (resetBudget !== undefined) {
+      channel.resetBudget = new ResetBudget(
+        resetBudget.burst,
+        resetBudget.perSecond,
+        resetBudget.margin,
+        tell('resetBudgetLow'),
+      );
+    }
+  }
+}
