@@ -1,4 +1,3 @@
-import type { ResolvedResetBudget } from '../options/resolve-adaptive-options.js';
 import type {
   ChannelCredentials,
   ChannelInterface,
@@ -319,4 +318,12 @@ export interface GrpcPoolModuleExtras {
   name?: string;
   /** Register the pool's providers globally. Default `false`. */
   isGlobal?: boolean;
+}
+
+/** `resetBudget`, checked: the server's allowance and the tokens left at which to renew. */
+export interface ResolvedResetBudget {
+  readonly burst: number;
+  readonly perSecond: number;
+  /** Tokens left at which the member is renewed: `renewBelow x burst`. */
+  readonly margin: number;
 }

@@ -3,8 +3,7 @@ import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
 import type { Member } from '../member/member.js';
 import type { RedialReason } from '../member/member-connection.js';
 import type { Lifecycle } from '../member/member-lifecycle.js';
-import type { DrainStartEvent } from '../telemetry/pool-events.js';
-import type { RenewOutcome, ReplaceRequest } from './replacements.js';
+import type { DrainStartEvent, RenewalReason } from '../telemetry/pool-events.js';
 
 /**
  * Where members dial within their target: the seam address spreading fills when the pool
@@ -73,4 +72,17 @@ export interface MemberControl {
    * closes, and with `failFast` as soon as a connection attempt fails.
    */
   untilConnected(member: Member, timeoutMs: number, failFast?: boolean): Promise<boolean>;
+}
+
+/** How one replacement ended. `renewed: false` leaves the old member as it was. */
+export type RenewOutcome =
+  | { readonly renewed: true; readonly memberId: number; readonly newMemberId: number }
+  | { readonly renewed: false; readonly memberId: number; readonly why: string };
+
+/** What a replacement is for, and where its new member dials (default: where the old one would). */
+export interface ReplaceRequest {
+  readonly reason: RenewalReason;
+  readonly address?: string;
+  /** Give up as soon as the new connection fails (a move: that address refused), not at connectTimeoutMs. */
+  readonly failFast?: boolean;
 }

@@ -12,9 +12,15 @@ import type { PoolStateService } from '../state/pool-state.service.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import { MemberFactory } from './member-factory.js';
 import { MemberHolds } from './member-holds.js';
-import type { MemberControl, MemberPlacement, MemberPolicy } from './member-policy.js';
+import type {
+  MemberControl,
+  MemberPlacement,
+  MemberPolicy,
+  RenewOutcome,
+  ReplaceRequest,
+} from './member-policy.js';
 import { OperationQueue } from './operation-queue.js';
-import { Replacements, type ReplaceRequest, type RenewOutcome } from './replacements.js';
+import { Replacements } from './replacements.js';
 
 /**
  * The one owner of a pool's members: makes them, keeps the list, and changes it only through

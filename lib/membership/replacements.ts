@@ -1,22 +1,27 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { Member } from '../member/member.js';
+import type { Member, MemberOut } from '../member/member.js';
 import { CONNECTED } from '../member/member-lifecycle.js';
 import { publish, type RenewalReason } from '../telemetry/pool-events.js';
-import type { Membership } from './membership.js';
+import type { RenewOutcome, ReplaceRequest } from './member-policy.js';
 import type { OperationQueue } from './operation-queue.js';
 
-/** How one replacement ended. `renewed: false` leaves the old member as it was. */
-export type RenewOutcome =
-  | { readonly renewed: true; readonly memberId: number; readonly newMemberId: number }
-  | { readonly renewed: false; readonly memberId: number; readonly why: string };
-
-/** What a replacement is for, and where its new member dials (default: where the old one would). */
-export interface ReplaceRequest {
-  readonly reason: RenewalReason;
-  readonly address?: string;
-  /** Give up as soon as the new connection fails (a move: that address refused), not at connectTimeoutMs. */
-  readonly failFast?: boolean;
+/** What a replacement needs of the membership (which implements it). */
+export interface ReplacementHost {
+  readonly members: readonly Member[];
+  readonly closed: boolean;
+  make(
+    target: string,
+    extra: {
+      address?: string;
+      standby?: boolean;
+      renewedFrom?: number;
+      outs?: Iterable<MemberOut>;
+    },
+  ): Member;
+  swap(old: Member, fresh: Member, reason: string): boolean;
+  drain(members: readonly Member[], why: 'renewal', reason: string): Promise<number>;
+  untilConnected(member: Member, timeoutMs: number, failFast?: boolean): Promise<boolean>;
 }
 
 /**
@@ -43,7 +48,7 @@ export class Replacements {
   constructor(
     private readonly options: ResolvedPoolOptions,
     private readonly queue: OperationQueue,
-    private readonly membership: Membership,
+    private readonly membership: ReplacementHost,
     private readonly logger: LoggerService,
   ) {}
 

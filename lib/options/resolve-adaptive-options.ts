@@ -3,6 +3,7 @@ import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
 import type {
   GrpcPoolOptions,
   ResolvedAutoscaleOptions,
+  ResolvedResetBudget,
 } from '../interfaces/grpc-pool-options.interface.js';
 import type { OptionChecker } from './option-checker.js';
 
@@ -44,14 +45,6 @@ export interface AdaptiveOptions {
   readonly warmUp: ((channel: ChannelInterface) => Promise<unknown>) | undefined;
   readonly warmUpTimeoutMs: number;
   readonly resetBudget: ResolvedResetBudget | undefined;
-}
-
-/** `resetBudget`, checked: the server's allowance and the tokens left at which to renew. */
-export interface ResolvedResetBudget {
-  readonly burst: number;
-  readonly perSecond: number;
-  /** Tokens left at which the member is renewed: `renewBelow x burst`. */
-  readonly margin: number;
 }
 
 /** Checks `autoscale`, `maxConnectionAgeMs`, its jitter and `warmUp`, reporting to `check`. */

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { ResolvedResetBudget } from '../options/resolve-adaptive-options.js';
+import type { ResolvedResetBudget } from '../interfaces/grpc-pool-options.interface.js';
 import { publish } from '../telemetry/pool-events.js';
 import type { Member } from '../member/member.js';
 import type { MemberControl, MemberPolicy } from '../membership/member-policy.js';
