@@ -46,7 +46,10 @@ export interface MemberPolicy {
   transitioned?(member: Member, from: Lifecycle, to: Lifecycle): void;
   /** A member's channel changed connectivity (TRANSIENT_FAILURE to CONNECTING too). */
   connectionChanged?(member: Member, state: State, previous: State): void;
-  /** `fresh` took `old`'s place (make-before-break): records of `old` pass to `fresh`. */
+  /**
+   * `fresh` takes `old`'s place (make-before-break): records of `old` pass to `fresh`. Told
+   * in the swap before `fresh` is admitted, so a hold it asks for keeps `fresh` out of the table.
+   */
   replaced?(old: Member, fresh: Member): void;
   /** A member's calls failed `consecutiveFailures` times in a row (UNAVAILABLE, INTERNAL, UNKNOWN). */
   failureStreak?(member: Member): void;
@@ -224,9 +227,11 @@ export class Membership implements MemberOwner, MemberControl {
       return false;
     }
     this.kept[index] = fresh;
+    // The policies hand their records over first (an ejection that began or ended while
+    // `fresh` was made stands as it is now), so `fresh` serves only if nothing holds it out.
+    for (const policy of this.policies) policy.replaced?.(old, fresh);
     // In the table before the old one leaves it: the ready count never drops.
     fresh.admit();
-    for (const policy of this.policies) policy.replaced?.(old, fresh);
     void this.drain([old], 'renewal', reason);
     return true;
   }
