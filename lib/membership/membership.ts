@@ -359,8 +359,11 @@ export class Membership implements MemberOwner, MemberControl {
     why: DrainStartEvent['reason'],
     reason: string,
   ): Promise<number> {
-    for (const member of members) this.leavingMembers.add(member);
-    const drain = this.drainNow(members, why, reason).finally(() => this.drains.delete(drain));
+    // A member already leaving is not drained again: shutdown may have closed a replacement
+    // whose warm-up ends later, and listing it again would keep a closed member for good.
+    const leaving = members.filter((member) => !member.leaving);
+    for (const member of leaving) this.leavingMembers.add(member);
+    const drain = this.drainNow(leaving, why, reason).finally(() => this.drains.delete(drain));
     this.drains.add(drain);
     return drain;
   }
