@@ -34,6 +34,7 @@ import { FakeCall, FakeChannel, settle } from './fake-channel.js';
 export type Prop =
   'P1-slots' | 'P2-size' | 'P3-closed-once' | 'P4-counts' | 'P5-half-pool' | 'P6-holds';
 
+/** Every property: what the model test checks when no mutant is under test. */
 export const ALL_PROPS: readonly Prop[] = [
   'P1-slots',
   'P2-size',
@@ -54,6 +55,7 @@ export interface WorldConfig {
   readonly warmUp: boolean;
 }
 
+/** A pool of 1-4 members, fixed or autoscaled within [min, max], with or without `warmUp`. */
 export const configArb: fc.Arbitrary<WorldConfig> = fc.oneof(
   fc.record({
     size: fc.integer({ min: 1, max: 4 }),
