@@ -31,7 +31,10 @@ export interface MemberPolicy {
   transitioned?(member: Member, from: Lifecycle, to: Lifecycle): void;
   /** A member's channel changed connectivity (TRANSIENT_FAILURE to CONNECTING too). */
   connectionChanged?(member: Member, state: State, previous: State): void;
-  /** `fresh` took `old`'s place (make-before-break): records of `old` pass to `fresh`. */
+  /**
+   * `fresh` takes `old`'s place (make-before-break): records of `old` pass to `fresh`. Told
+   * in the swap before `fresh` is admitted, so a hold it asks for keeps `fresh` out of the table.
+   */
   replaced?(old: Member, fresh: Member): void;
   /** A member's calls failed `consecutiveFailures` times in a row (UNAVAILABLE, INTERNAL, UNKNOWN). */
   failureStreak?(member: Member): void;

@@ -158,9 +158,11 @@ export class Membership implements MemberOwner, MemberControl {
       return false;
     }
     this.kept[index] = fresh;
+    // The policies hand their records over first (an ejection that began or ended while
+    // `fresh` was made stands as it is now), so `fresh` serves only if nothing holds it out.
+    for (const policy of this.policies) policy.replaced?.(old, fresh);
     // In the table before the old one leaves it: the ready count never drops.
     fresh.admit();
-    for (const policy of this.policies) policy.replaced?.(old, fresh);
     void this.drain([old], 'renewal', reason);
     return true;
   }
@@ -266,8 +268,11 @@ export class Membership implements MemberOwner, MemberControl {
     why: DrainStartEvent['reason'],
     reason: string,
   ): Promise<number> {
-    for (const member of members) this.leavingMembers.add(member);
-    const drain = this.drainNow(members, why, reason).finally(() => this.drains.delete(drain));
+    // A member already leaving is not drained again: shutdown may have closed a replacement
+    // whose warm-up ends later, and listing it again would keep a closed member for good.
+    const leaving = members.filter((member) => !member.leaving);
+    for (const member of leaving) this.leavingMembers.add(member);
+    const drain = this.drainNow(leaving, why, reason).finally(() => this.drains.delete(drain));
     this.drains.add(drain);
     return drain;
   }

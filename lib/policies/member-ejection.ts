@@ -63,6 +63,15 @@ export class MemberEjection implements MemberPolicy {
       record.member = fresh;
       this.records.set(fresh, record);
     }
+    // `fresh` started with `old`'s holds of when it was made: the ejection is taken as it
+    // stands at the swap, so one that began since is not lost and one that ended since (its
+    // timer let `old` in) does not hold `fresh` out for good.
+    const ejection = [...old.outs()].find((out) => out.reason === 'ejected');
+    if (ejection !== undefined) {
+      this.control.holdOut(fresh, 'ejected', { until: ejection.until });
+    } else {
+      this.control.letIn(fresh, 'ejected');
+    }
   }
 
   transitioned(member: Member, _from: Lifecycle, to: Lifecycle): void {

@@ -12,6 +12,10 @@ export const MODEL_RUNS = {
   slotTableRace: 1_000 * factor,
   /** (c) `fc.commands` over a real `PoolService` in a Nest testing module on loopback. */
   poolService: 50 * factor,
+  /** (d) `fc.commands` over the real `PoolMembership`: the member lifecycle, every trigger. */
+  lifecycle: 1_000 * factor,
+  /** (d) each mutant of a guard: runs to find the counterexample (it stops at the first). */
+  lifecycleMutant: 300 * factor,
 } as const;
 
 /** A test's jest timeout: `baseMs` for the CI run counts, scaled with them. */
@@ -24,6 +28,7 @@ export const MAX_COMMANDS = {
   slotTable: 60,
   slotTableRace: 12,
   poolService: 12,
+  lifecycle: 40,
 } as const;
 
 /** Prints one line the closing note can quote: which model test, how many runs, what it covered. */
