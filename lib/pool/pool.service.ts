@@ -14,7 +14,7 @@ import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { createStrategy } from '../strategies/create-strategy.js';
-import { RoundRobinStrategy } from '../strategies/round-robin.strategy.js';
+import { createPicker, type MemberPicker } from '../strategies/member-pickers.js';
 import { PoolChannel } from '../channel/pool-channel.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { ChannelWorker } from './channel-worker.js';
@@ -51,18 +51,18 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   /** The members and everything that changes them (scaling, spreading, health, renewal). */
   private readonly membership: PoolMembership;
-  /** Members handed out; a plain field increment on the hot path, read by `status()`. */
-  private picks = 0;
-  /** Round-robin's next slot, when the pool picks round-robin inline. */
-  private nextSlot = 0;
+  /** The hot path: the strategy's pick over the slot table; counts the members handed out. */
+  private readonly picker: MemberPicker<MemberChannel>;
   /**
-   * Like {@link getChannel}, but `undefined` instead of throwing when no member is ready.
+   * A ready member for one call (or for one client built on it). The hot path: a length
+   * read, the strategy's pick and an array read — no await, no allocation, no clock read.
+   * The pool's own picker function (see `MemberPicker`), so a caller that uses one pool
+   * has the whole pick inlined, whatever strategies other pools use.
    *
-   * Each pool takes one of two pickers when it is made, rather than one method that branches
-   * on the strategy: in an app whose pools use several strategies, one shared call to
-   * `strategy.pick` turns megamorphic and the default's pick costs 2.6x a bare array read
-   * instead of 1.2x (`bench/mixed-strategies.bench.js`).
+   * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
    */
+  readonly getChannel: () => Channel;
+  /** Like {@link getChannel}, but `undefined` instead of throwing when no member is ready. */
   readonly tryGetChannel: () => Channel | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly lifetime = new AbortController();
@@ -81,8 +81,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.name = options.name;
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy, options.peakEwma);
-    this.tryGetChannel =
-      this.strategy instanceof RoundRobinStrategy ? this.tryRoundRobin : this.tryStrategy;
+    this.picker = createPicker(this.strategy, state.slots, () => {
+      throw this.noMemberError();
+    });
+    this.getChannel = this.picker.take;
+    this.tryGetChannel = this.picker.pick;
     this.logger = new Logger(`GrpcPool(${options.name})`);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
@@ -103,53 +106,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   /**
-   * A ready member for one call (or for one client built on it). The hot path: a length
-   * read, the strategy's pick and an array read — no await (nothing here can wait), no
-   * allocation (nothing for the GC) and no clock read (~45 ns each in V8, more than the
-   * rest put together).
-   *
-   * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
-   */
-  getChannel(): Channel {
-    const member = this.tryGetChannel();
-    if (member === undefined) {
-      throw this.noMemberError();
-    }
-    return member;
-  }
-
-  private tryRoundRobin(): Channel | undefined {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count === 0) {
-      return undefined;
-    }
-    this.picks++;
-    // Round-robin (the default) inline; a compare, not `%`: right when the table shrank.
-    let index = this.nextSlot;
-    if (index >= count) {
-      index = 0;
-    }
-    this.nextSlot = index + 1;
-    return slots[index];
-  }
-
-  private tryStrategy(): Channel | undefined {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count === 0) {
-      return undefined;
-    }
-    this.picks++;
-    return slots[this.strategy.pick(slots, count)];
-  }
-
-  /**
    * A member for one call on `pool.channel`: as {@link tryGetChannel} while a member is
    * ready; otherwise the member grpc-js should queue the call on, or why there is none.
    */
   private memberForCall(): MemberChannel | string {
-    const ready = this.tryGetChannel() as MemberChannel | undefined;
+    const ready = this.picker.pick();
     if (ready !== undefined) {
       return ready;
     }
@@ -269,7 +230,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       inFlight: sum(members, 'inFlight'),
       callsStarted: sum(members, 'callsStarted'),
       callsFailed: sum(members, 'callsFailed'),
-      picks: this.picks,
+      picks: this.picker.picks,
       members,
       ...optional('autoscale', this.membership.adaptive.autoscaleStatus()),
       ...optional('renewal', this.membership.adaptive.renewalStatus()),
@@ -337,6 +298,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
+    this.picker.close();
     clearInterval(this.statusTimer);
     this.lifetime.abort();
     const cancelled = await this.membership.stop();
