@@ -51,13 +51,18 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   /** The members and everything that changes them (scaling, spreading, health, renewal). */
   private readonly membership: PoolMembership;
-  /** The hot path: the strategy's pick over the slot table; counts the members handed out. */
+  /**
+   * The hot path: the strategy's pick over the slot table; counts the members handed out.
+   * Named `picker` on purpose: {@link getChannel} and {@link tryGetChannel} are the picker's
+   * `take`/`tryTake`, which run with the pool as `this` and read `this.picker`.
+   */
   private readonly picker: MemberPicker<MemberChannel>;
   /**
    * A ready member for one call (or for one client built on it). The hot path: a length
    * read, the strategy's pick and an array read — no await, no allocation, no clock read.
-   * The pool's own picker function (see `MemberPicker`), so a caller that uses one pool
-   * has the whole pick inlined, whatever strategies other pools use.
+   * One function per strategy class, shared by every pool of that class (see
+   * `MemberPicker`): a caller's `pool.getChannel()` has the whole pick inlined, whatever
+   * strategies other pools in the app use.
    *
    * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
    */
@@ -85,7 +90,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       throw this.noMemberError();
     });
     this.getChannel = this.picker.take;
-    this.tryGetChannel = this.picker.pick;
+    this.tryGetChannel = this.picker.tryTake;
     this.logger = new Logger(`GrpcPool(${options.name})`);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
@@ -110,7 +115,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    * ready; otherwise the member grpc-js should queue the call on, or why there is none.
    */
   private memberForCall(): MemberChannel | string {
-    const ready = this.picker.pick();
+    const ready = this.tryGetChannel() as MemberChannel | undefined;
     if (ready !== undefined) {
       return ready;
     }
