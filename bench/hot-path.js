@@ -7,6 +7,10 @@
  *   idle pool, then on a busy one (every member holding 1-3 real calls open, so
  *   least-loaded and power-of-two read real, unequal counts). One strategy per process:
  *   a real app has one strategy, so the call site in `getChannel()` sees one class.
+ * mode 'mixed': one process, one pool per built-in strategy (and one with a user's
+ *   `PoolStrategy`), every pool picked through the same `getChannel()` and `pool.channel`
+ *   call sites before and while it is timed: an app with several pools, each its own
+ *   strategy. Each built-in's `getChannel()` beside the floor, idle and busy.
  * mode 'create-call': `pool.channel.createCall()` beside a raw grpc-js `Channel.createCall()`
  *   on the same server, each call cancelled at once (it never reaches the network).
  *
@@ -18,6 +22,7 @@ import grpc from '@grpc/grpc-js';
 import { getHeapStatistics } from 'node:v8';
 import { do_not_optimize, measure } from 'mitata';
 import { EchoClient } from './support/echo-proto.js';
+import { STRATEGIES } from './plan.js';
 import { startPools } from './support/pools.js';
 import { startServer } from './support/servers.js';
 import { median, round } from './support/stats.js';
@@ -161,6 +166,74 @@ async function pickMode(url) {
   return { mode, strategy, rows };
 }
 
+/** A user's strategy, as the docs show one: the pick call sites also see a plain object. */
+const userStrategy = {
+  name: 'first-idle',
+  pick: (members, count) => (members[0].inFlight === 0 || count === 1 ? 0 : 1),
+};
+
+/**
+ * `getChannel()` of each pool from a call site of its own, as in an app where each service
+ * uses its pool (four literal functions: V8 keeps feedback per place in the source, so a
+ * `.map` making them would give all four one call site).
+ */
+function ownCallSites([a, b, c, d]) {
+  return [
+    () => do_not_optimize(a.getChannel()),
+    () => do_not_optimize(b.getChannel()),
+    () => do_not_optimize(c.getChannel()),
+    () => do_not_optimize(d.getChannel()),
+  ];
+}
+
+async function mixedMode(url) {
+  const size = plan.mixedSize;
+  const kinds = [...STRATEGIES, 'peak-ewma'];
+  const app = await startPools([
+    ...kinds.map((kind) => ({ name: kind, strategy: kind, size, url })),
+    { name: 'user', strategy: userStrategy, size, url },
+  ]);
+  const pools = [...kinds, 'user'].map((name) => app.pool(name));
+  // Every pool through the shared call sites: getChannel() and pool.channel's createCall.
+  for (let r = 0; r < 100_000; r++) {
+    for (const pool of pools) do_not_optimize(pool.getChannel());
+  }
+  for (const pool of pools) {
+    for (let r = 0; r < 2_000; r++) {
+      const call = pool.channel.createCall(
+        '/echo.Echo/Unary',
+        Infinity,
+        undefined,
+        null,
+        undefined,
+      );
+      call.cancelWithStatus(grpc.status.CANCELLED, 'bench');
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const members = (name) => app.state(name).slots;
+  const floor = floorPicker(members(STRATEGIES[0]));
+  const rows = [];
+  for (const load of ['idle', 'busy']) {
+    const held = load === 'busy' ? kinds.flatMap((kind) => holdCalls(members(kind))) : [];
+    if (load === 'busy') await new Promise((resolve) => setTimeout(resolve, 300));
+    const [floorStats, ...poolStats] = await bench([
+      () => do_not_optimize(floor()),
+      ...ownCallSites(STRATEGIES.map((kind) => app.pool(kind))),
+    ]);
+    for (const call of held) call.cancel();
+    for (const kind of kinds) await releaseCalls([], members(kind));
+    STRATEGIES.forEach((strategy, i) => {
+      rows.push({ strategy, size, load, floor: floorStats, pool: poolStats[i] });
+      log(
+        `mixed ${strategy} size ${size} ${load}: getChannel ${poolStats[i].p50Ns} ns (${poolStats[i].heapBytes} B), floor ${floorStats.p50Ns} ns (${round(poolStats[i].p50Ns / floorStats.p50Ns)}x)`,
+      );
+    });
+  }
+  await app.close();
+  return { mode, size, rows };
+}
+
 async function createCallMode(url) {
   const size = plan.createCallSize;
   const app = await startPools([{ name: 'pool', strategy: 'round-robin', size, url }]);
@@ -207,7 +280,8 @@ function channelReady(channel) {
 async function main() {
   const server = await startServer({});
   try {
-    const result = mode === 'pick' ? await pickMode(server.url) : await createCallMode(server.url);
+    const modes = { pick: pickMode, mixed: mixedMode, 'create-call': createCallMode };
+    const result = await modes[mode](server.url);
     process.send({ type: 'result', result });
   } finally {
     server.stop();

@@ -21,6 +21,8 @@ export function benchPlan(quick) {
       // createCall: this many create+cancel pairs per sample, then one event-loop turn.
       createCallBatch: 256,
       createCallSize: 8,
+      // mixed: one pool of this size per strategy, all in one process.
+      mixedSize: 8,
     },
     a: {
       title: 'Scenario (a): tiny echo, pool overhead',

@@ -64,6 +64,9 @@ async function main() {
         ]),
       );
     }
+    hot.mixed = await runJob('./hot-path.js', { mode: 'mixed', plan: plan.hotPath }, [
+      '--expose-gc',
+    ]);
     hot.createCall = await runJob('./hot-path.js', { mode: 'create-call', plan: plan.hotPath }, [
       '--expose-gc',
     ]);

@@ -48,6 +48,32 @@ export function checkGoals(results) {
         `worst ${ns(Math.max(...p2c.map((r) => r.pool.p50Ns)))}, ${ns(Math.round(Math.max(...p2c.map((r) => r.pool.p50Ns)) - 12))} over`,
       ),
     );
+    if (hot.mixed) {
+      // The issue-18 goals: every built-in strategy's pool in one process.
+      const rows = (strategy) => hot.mixed.rows.filter((r) => r.strategy === strategy);
+      const mixedRr = rows('round-robin');
+      const mixedRatios = mixedRr.map((r) => r.pool.p50Ns / r.floor.p50Ns);
+      goals.push(
+        goal(
+          'hot-mixed-rr-2x',
+          'one process, a pool per strategy: round-robin getChannel() within 2x of the bare array pick (p50, idle and busy)',
+          mixedRr.map((r, i) => `${ratio(mixedRatios[i])} ${r.load}`),
+          mixedRatios.every((x) => x <= 2),
+          `worst ${ratio(Math.max(...mixedRatios))}`,
+        ),
+      );
+      const mixedP2c = rows('power-of-two');
+      const worstP2c = Math.max(...mixedP2c.map((r) => r.pool.p50Ns));
+      goals.push(
+        goal(
+          'hot-mixed-p2c-12ns',
+          'one process, a pool per strategy: power-of-two getChannel() within 12 ns (p50, idle and busy)',
+          mixedP2c.map((r) => `${ns(r.pool.p50Ns)} ${r.load}`),
+          worstP2c <= 12,
+          `worst ${ns(worstP2c)}`,
+        ),
+      );
+    }
     const all = hot.pick.flatMap((p) => p.rows.map((r) => ({ ...r, strategy: p.strategy })));
     const worst = all.reduce((w, r) => (r.pool.heapBytes > w.pool.heapBytes ? r : w));
     goals.push(

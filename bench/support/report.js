@@ -104,6 +104,31 @@ function hotTables(hot) {
       ),
     );
   }
+  if (hot.mixed) {
+    const rows = (load) => hot.mixed.rows.filter((r) => r.load === load);
+    lines.push(
+      '',
+      `## Hot path, every strategy in one process: getChannel() p50 per pick, pool size ${hot.mixed.size}`,
+      '',
+      'A pool per built-in strategy (and one with a user strategy), all picked through the same call sites before they are timed; each timed from a call site of its own.',
+      '',
+      ...table(
+        ['load', 'floor (bare array pick)', ...STRATEGIES, 'bytes per pick (worst strategy)'],
+        ['idle', 'busy'].map((load) => {
+          const byLoad = rows(load);
+          return [
+            load,
+            ns(byLoad[0].floor.p50Ns),
+            ...STRATEGIES.map((s) => {
+              const r = byLoad.find((row) => row.strategy === s);
+              return `${ns(r.pool.p50Ns)} (${ratio(r.pool.p50Ns / r.floor.p50Ns)})`;
+            }),
+            bytes(Math.max(...byLoad.map((r) => r.pool.heapBytes))),
+          ];
+        }),
+      ),
+    );
+  }
   const { raw, pool, size } = hot.createCall;
   lines.push(
     '',

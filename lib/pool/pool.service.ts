@@ -14,7 +14,7 @@ import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { createStrategy } from '../strategies/create-strategy.js';
-import { RoundRobinStrategy } from '../strategies/round-robin.strategy.js';
+import { createPicker, type MemberPicker } from '../strategies/member-pickers.js';
 import { PoolChannel } from '../channel/pool-channel.js';
 import { PoolClients, type GrpcClientConstructor } from '../clients/pool-clients.js';
 import type { Member } from '../member/member.js';
@@ -50,18 +50,23 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   private readonly strategy: PoolStrategy;
   /** The members and everything that changes them (scaling, spreading, health, renewal). */
   private readonly membership: PoolMembership;
-  /** Members handed out; a plain field increment on the hot path, read by `status()`. */
-  private picks = 0;
-  /** Round-robin's next slot, when the pool picks round-robin inline. */
-  private nextSlot = 0;
   /**
-   * Like {@link getChannel}, but `undefined` instead of throwing when no member is ready.
-   *
-   * Each pool takes one of two pickers when it is made, rather than one method that branches
-   * on the strategy: in an app whose pools use several strategies, one shared call to
-   * `strategy.pick` turns megamorphic and the default's pick costs 2.6x a bare array read
-   * instead of 1.2x (`bench/mixed-strategies.bench.js`).
+   * The hot path: the strategy's pick over the slot table; counts the members handed out.
+   * Named `picker` on purpose: {@link getChannel} and {@link tryGetChannel} are the picker's
+   * `take`/`tryTake`, which run with the pool as `this` and read `this.picker`.
    */
+  private readonly picker: MemberPicker<MemberChannel>;
+  /**
+   * A ready member for one call (or for one client built on it). The hot path: a length
+   * read, the strategy's pick and an array read — no await, no allocation, no clock read.
+   * One function per strategy class, shared by every pool of that class (see
+   * `MemberPicker`): a caller's `pool.getChannel()` has the whole pick inlined, whatever
+   * strategies other pools in the app use.
+   *
+   * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
+   */
+  readonly getChannel: () => Channel;
+  /** Like {@link getChannel}, but `undefined` instead of throwing when no member is ready. */
   readonly tryGetChannel: () => Channel | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly lifetime = new AbortController();
@@ -80,8 +85,11 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.name = options.name;
     this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy, options.peakEwma);
-    this.tryGetChannel =
-      this.strategy instanceof RoundRobinStrategy ? this.tryRoundRobin : this.tryStrategy;
+    this.picker = createPicker(this.strategy, state.slots, () => {
+      throw this.noMemberError();
+    });
+    this.getChannel = this.picker.take;
+    this.tryGetChannel = this.picker.tryTake;
     this.logger = new Logger(`GrpcPool(${options.name})`);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
@@ -99,48 +107,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       memberForCall: () => this.memberForCall(),
     });
     this.clients = new PoolClients(options.name, this.channel, options.proto, options.interceptors);
-  }
-
-  /**
-   * A ready member for one call (or for one client built on it). The hot path: a length
-   * read, the strategy's pick and an array read — no await (nothing here can wait), no
-   * allocation (nothing for the GC) and no clock read (~45 ns each in V8, more than the
-   * rest put together).
-   *
-   * @throws PoolNotReadyError when no member is ready; PoolClosedError after `close()`.
-   */
-  getChannel(): Channel {
-    const member = this.tryGetChannel();
-    if (member === undefined) {
-      throw this.noMemberError();
-    }
-    return member;
-  }
-
-  private tryRoundRobin(): Channel | undefined {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count === 0) {
-      return undefined;
-    }
-    this.picks++;
-    // Round-robin (the default) inline; a compare, not `%`: right when the table shrank.
-    let index = this.nextSlot;
-    if (index >= count) {
-      index = 0;
-    }
-    this.nextSlot = index + 1;
-    return slots[index];
-  }
-
-  private tryStrategy(): Channel | undefined {
-    const slots = this.slots;
-    const count = slots.length;
-    if (count === 0) {
-      return undefined;
-    }
-    this.picks++;
-    return slots[this.strategy.pick(slots, count)];
   }
 
   /**
@@ -269,7 +235,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       callsByStatus: calls.callsByStatus,
       ...optional('resets', this.options.resetBudget && resets),
       targets: calls.targets,
-      picks: this.picks,
+      picks: this.picker.picks,
       members,
       ...optional('autoscale', this.membership.autoscaleStatus()),
       ...optional('renewal', this.membership.renewalStatus()),
@@ -337,6 +303,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   private async shutdown(): Promise<void> {
     this.slots = NO_MEMBERS;
+    this.picker.close();
     clearInterval(this.statusTimer);
     this.lifetime.abort();
     const cancelled = await this.membership.stop();

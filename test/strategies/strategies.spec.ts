@@ -199,6 +199,41 @@ describe('PowerOfTwoStrategy', () => {
     expect(Math.abs(share[0] - 1 / 6)).toBeLessThan(0.02);
   });
 
+  it('draws every pair, in both orders, about equally often', () => {
+    // Both draws come from one random step (its top and bottom 16 bits): they must not be
+    // tied to each other. With loads 0..count-1 all different, the winner of each pick says
+    // which pair was drawn only as its lower member; so check the draws directly: with every
+    // load equal the first draw wins, and it must be uniform; with ascending loads the
+    // lower index wins, at (count-1-k) / C(count, 2).
+    const count = 5;
+    const picks = 50_000;
+    const first = histogram(new PowerOfTwoStrategy(), loads(0, 0, 0, 0, 0), count, picks);
+    for (const n of first) {
+      expect(Math.abs(n / picks - 1 / count)).toBeLessThan(0.01);
+    }
+    const lower = histogram(new PowerOfTwoStrategy(), loads(0, 1, 2, 3, 4), count, picks);
+    lower.forEach((n, k) => {
+      expect(Math.abs(n / picks - (count - 1 - k) / 10)).toBeLessThan(0.01);
+    });
+  });
+
+  it('stays in range and distinct on a table too large for 16-bit draws', () => {
+    const count = 40_000;
+    const members = Array.from({ length: count }, () => ({ inFlight: 1 }));
+    members[count - 1] = { inFlight: 0 };
+    const strategy = new PowerOfTwoStrategy();
+    let idle = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const index = strategy.pick(members, count);
+      if (!(Number.isInteger(index) && index >= 0 && index < count)) {
+        throw new Error(`picked ${index} with count ${count}`);
+      }
+      if (index === count - 1) idle++;
+    }
+    // The last member is drawn (and wins) with probability 2/count: 1 expected in 20,000.
+    expect(idle).toBeLessThan(10);
+  });
+
   it('spreads evenly over equally loaded members', () => {
     const picks = 40_000;
     const hits = histogram(new PowerOfTwoStrategy(), loads(0, 0, 0, 0), 4, picks);
