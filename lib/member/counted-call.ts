@@ -13,7 +13,11 @@ import type {
   MessageContext,
   ServerSurfaceCall,
 } from './grpc-types.js';
+import { callReach, type CallReach } from './call-reach.js';
 import type { MemberChannel } from './member-channel.js';
+
+/** Re-picks per call (A6 allows any number when it never left the client; bound them). */
+const MAX_REPICKS = 3;
 
 /**
  * A call on a member, counted from `start` to its one final status. It stands in as the
@@ -29,9 +33,9 @@ import type { MemberChannel } from './member-channel.js';
  * reports the cancel's status (on the next tick, as grpc-js reports statuses) and nothing
  * is counted.
  *
- * A call still queued in grpc-js when the pool replaces the member's channel is re-issued
- * once on the new channel (see `reissue`); it keeps references to its request for that,
- * never copies.
+ * A call that ended before it reached any server (never left the client, or its stream
+ * refused) is re-picked on another member (see `repick`); it keeps references to its
+ * request for that, never copies.
  */
 export class CountedCall implements Call, InterceptingListener {
   /** Neighbours in the member's list of live calls. */
@@ -50,7 +54,7 @@ export class CountedCall implements Call, InterceptingListener {
    */
   private startedAt = -1;
   /*
-   * The request as sent so far, by reference (no copy, no allocation), for `reissue`:
+   * The request as sent so far, by reference (no copy, no allocation), for `repick`:
    * the metadata of `start` (grpc-js clones it as a call starts, so it can be sent again),
    * the first message and its flags, how many messages, and what else the client asked for.
    */
@@ -62,11 +66,15 @@ export class CountedCall implements Call, InterceptingListener {
   private reading = false;
   /** The member's grpc-js channel the call was made on. */
   private openedOn: Channel | undefined = undefined;
-  /** Set once the call was re-issued (at most once), cancelled or answered: no re-issue then. */
-  private reissueSpent = false;
+  /** Set once a server answered (metadata) or the client cancelled: never re-picked then. */
+  private settled = false;
+  /** Times this call was re-picked, and whether one of them went back to the same member. */
+  private repicks = 0;
+  private backOnSame = false;
 
   constructor(
-    private readonly member: MemberChannel,
+    /** The member counting the call: the one that made it, or the one it was re-picked on. */
+    private member: MemberChannel,
     private readonly method: string,
     private readonly deadline: Deadline,
     private readonly host: string | null | undefined,
@@ -117,8 +125,8 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveMetadata(metadata: Metadata): void {
-    // A server answered: the call left the client, so it is never re-issued.
-    this.reissueSpent = true;
+    // A server answered: it saw the call, so the call is never re-picked.
+    this.settled = true;
     this.listener?.onReceiveMetadata(metadata);
   }
 
@@ -130,20 +138,25 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   onReceiveStatus(status: StatusObject): void {
-    // One compare on the normal path: only UNAVAILABLE can be a channel the pool closed.
-    if (status.code === Status.UNAVAILABLE && this.reissue(status)) {
-      return;
+    // One compare on the normal path: only UNAVAILABLE can be a call that reached no server.
+    let queuedOnClosed = false;
+    if (status.code === Status.UNAVAILABLE && !this.settled && this.call !== undefined) {
+      const reach = callReach(this.call);
+      if (this.repick(reach)) {
+        return;
+      }
+      queuedOnClosed = reach === 'unsent' && this.openedOn !== this.member.inner;
     }
     if (this.startedAt >= 0) {
       this.answered(status.code !== Status.OK);
     }
     this.end(status.code);
-    this.listener?.onReceiveStatus(this.member.finalStatus(status));
+    this.listener?.onReceiveStatus(this.member.finalStatus(status, queuedOnClosed));
   }
 
   cancelWithStatus(status: number, details: string): void {
-    // A cancel that crosses a queued call's "channel closed" status must end the call.
-    this.reissueSpent = true;
+    // A cancel that crosses a status of a call that reached no server must end the call.
+    this.settled = true;
     if (this.state === 'new') {
       this.state = 'ended';
       this.cancelled = { code: status, details, metadata: new Metadata() };
@@ -201,32 +214,47 @@ export class CountedCall implements Call, InterceptingListener {
   }
 
   /**
-   * Re-issues, once, a call grpc-js ended because the pool closed its channel before the call
-   * started: the worker replaced the member's channel (a connect timeout, a move to another
-   * address, failed health probes) while the call waited in it for a connection. Such a call
-   * never left the client, so gRPC lets a client retry it transparently (A6). So may a call
-   * whose stream the server refused (REFUSED_STREAM: not processed), which grpc-js retried
-   * once already, at times on the same connection going away after a GOAWAY. Only a call
-   * whose whole request is known can be sent again: at most one message, and half-closed
-   * (unary, server streaming); a client or bidi stream keeps the failure. The re-issued call
-   * goes to the member's channel now, with the same method, deadline (a deadline that passed
-   * ends it DEADLINE_EXCEEDED), host, metadata, message and read state; it stays this one
-   * counted call, so the member counts it once and it ends once.
+   * gRPC's transparent retry (A6) of a call that ended UNAVAILABLE before reaching a server:
+   * `reach` (the HTTP/2 layer's word, see `callReach`; never a status text, which a server
+   * may pass through) says no attempt had a stream, or each was refused unprocessed. Only a
+   * call whose whole request is known goes again: at most one message, half-closed. The pool
+   * names the member (`MemberChannel.repick`); the call goes there at once with its method,
+   * original deadline (one already past keeps the failure), host, metadata, message and read
+   * state, and stays one call counted once: it leaves the first member as if never started
+   * there (`callMoved`), the new one counts it to its end. At most `MAX_REPICKS` times, and
+   * back on the member that failed it once only: a member failing every call before it
+   * leaves (a silent server) must not hold one to its deadline.
    */
-  private reissue(status: StatusObject): boolean {
-    const closed = this.openedOn;
+  private repick(reach: CallReach): boolean {
     if (
+      (reach !== 'unsent' && reach !== 'refused') ||
       this.state !== 'live' ||
-      this.reissueSpent ||
+      this.repicks >= MAX_REPICKS ||
       this.sent > 1 ||
       !this.halfClosed ||
       this.metadata === undefined ||
-      closed === undefined ||
-      !(this.member.closedUnder(status, closed) || this.member.refusedByServer(status))
+      +this.deadline <= Date.now() // Infinity (none) never is; read only here
     ) {
       return false;
     }
-    this.reissueSpent = true;
+    const failed = this.member;
+    const next = failed.repick?.(failed);
+    if (next === undefined || next.successor !== undefined) {
+      return false;
+    }
+    if (next === failed) {
+      if (this.backOnSame) {
+        return false;
+      }
+      this.backOnSame = true;
+    }
+    this.repicks++;
+    if (next !== failed) {
+      failed.callMoved(this);
+      this.member = next;
+      this.startedAt = next.latency === undefined ? -1 : performance.now();
+      next.callStarted(this);
+    }
     this.call = undefined;
     let call: Call;
     try {

@@ -11,11 +11,6 @@ import { CountedCall } from './counted-call.js';
 import type { ResetBudget } from './reset-budget.js';
 import type { PeakEwma } from './peak-ewma.js';
 
-/** grpc-js's (1.14) status details for a call still queued when its channel closes. */
-const CHANNEL_CLOSED_BEFORE_START = 'Channel closed before call started';
-/** grpc-js's (1.14) status details for a stream the server refused (REFUSED_STREAM). */
-const STREAM_REFUSED = 'Stream refused by server';
-
 /**
  * One pool member as a grpc-js `Channel`: every call created on it is counted in
  * `inFlight` from start to its one final status, whatever client or stub made it.
@@ -43,10 +38,18 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   private retiredTo: Channel | undefined = undefined;
   /**
    * What a call queued on a channel of this member that the pool closed is told instead of
-   * grpc-js's bare "Channel closed before call started" (when it could not be re-issued on
-   * the new channel: see `CountedCall.reissue`); set by the worker before it closes one.
+   * grpc-js's bare "Channel closed before call started" (when it could not be re-picked:
+   * see `CountedCall.repick`); set by the worker before it closes one.
    */
   closedChannelDetails: string | undefined = undefined;
+  /**
+   * Asks the pool for the member a call that never reached a server should go to instead
+   * of `failed` (gRPC A6 transparent retry, see `CountedCall.repick`): another serving
+   * member when there is one, else the member likeliest to connect (which may be `failed`
+   * itself, on a fresh channel); `undefined`: none, the call keeps its failure. Set by the
+   * pool when it makes the member; unset, calls are never re-picked.
+   */
+  repick: ((failed: MemberChannel) => MemberChannel | undefined) | undefined = undefined;
   /**
    * Calls in flight at which {@link callStarted} tells `onBusy` (the autoscaler). Infinity
    * while autoscaling is off, so the check costs one compare that never holds.
@@ -156,6 +159,17 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     this.onBusy = onBusy;
   }
 
+  /**
+   * Called by a call that leaves this member unanswered for another one (see
+   * `CountedCall.repick`): out of the count as if it had never started here, with no status,
+   * so that the member that answers it counts it once, start to end, and the pool's sums of
+   * calls started and ended stay those of the calls its users made.
+   */
+  callMoved(call: CountedCall): void {
+    this.started--;
+    this.uncount(call);
+  }
+
   /** Called by a call exactly once, when it ends; `code` is its gRPC status. */
   callEnded(call: CountedCall, code: number): void {
     // Codes above 16 are not gRPC's; count them as UNKNOWN (2).
@@ -173,6 +187,11 @@ export class MemberChannel implements Channel, PoolMemberLoad {
     if ((index === 1 || index === 4) && this.resetBudget !== undefined) {
       this.resetBudget.spend();
     }
+    this.uncount(call);
+  }
+
+  /** Takes `call` out of the calls in flight and the list of live calls. */
+  private uncount(call: CountedCall): void {
     if (--this.inFlight === 0 && this.idleWaiters) {
       this.wakeIdleWaiters();
     }
@@ -188,40 +207,15 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   }
 
   /**
-   * `status` as the caller sees it: grpc-js's bare words for a queued call whose channel
-   * the pool closed become the pool's (pool, target, why). Runs once per call, at its end;
-   * it allocates only in that rare case.
+   * `status` as the caller sees it: a call that never left the client, queued on a channel
+   * of this member that the pool has since closed (`queuedOnClosed`, decided by the call
+   * from the protocol), is told the pool's words (pool, target, why) instead of grpc-js's
+   * bare ones. Runs once per call, at its end; it allocates only in that rare case.
    */
-  finalStatus(status: StatusObject): StatusObject {
-    return status.code === Status.UNAVAILABLE &&
-      status.details === CHANNEL_CLOSED_BEFORE_START &&
-      this.closedChannelDetails !== undefined
+  finalStatus(status: StatusObject, queuedOnClosed: boolean): StatusObject {
+    return queuedOnClosed && this.closedChannelDetails !== undefined
       ? { ...status, details: this.closedChannelDetails }
       : status;
-  }
-
-  /**
-   * Whether `status` is grpc-js's word for a call still queued on `channel` when the pool
-   * replaced that channel and closed it: a call that never left the client (see
-   * `CountedCall.reissue`). Runs only for calls that end UNAVAILABLE.
-   */
-  /**
-   * Whether a server refused the call's stream (HTTP/2 REFUSED_STREAM, as grpc-js 1.14 words
-   * it): the server guarantees it did not process it. A connection the server sent GOAWAY
-   * refuses streams opened past its last stream id; grpc-js retries such a stream once, on
-   * the same going-away connection at times, and then reports this.
-   */
-  refusedByServer(status: StatusObject): boolean {
-    return status.code === Status.UNAVAILABLE && status.details === STREAM_REFUSED;
-  }
-
-  closedUnder(status: StatusObject, channel: Channel): boolean {
-    return (
-      status.code === Status.UNAVAILABLE &&
-      status.details === CHANNEL_CLOSED_BEFORE_START &&
-      this.closedChannelDetails !== undefined &&
-      channel !== this.inner
-    );
   }
 
   /**

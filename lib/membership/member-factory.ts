@@ -3,7 +3,7 @@ import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interf
 import { Member, type MemberOut, type MemberOwner } from '../member/member.js';
 import { MemberReporter } from '../member/member-reporter.js';
 import { ResetBudget } from '../member/reset-budget.js';
-import type { MemberPlacement, MemberPolicy } from './member-policy.js';
+import type { CallRouting, MemberPlacement, MemberPolicy } from './member-policy.js';
 
 /** Calls in flight on one member at which the autoscaler considers growing. */
 export function busyMark(autoscale: { scaleUpAt: number; streamsPerMember: number }): number {
@@ -23,6 +23,7 @@ export class MemberFactory {
     private readonly owner: MemberOwner,
     private readonly placement: MemberPlacement | undefined,
     private readonly policies: readonly MemberPolicy[],
+    private readonly routing: CallRouting,
     private readonly logger: LoggerService,
   ) {}
 
@@ -57,6 +58,7 @@ export class MemberFactory {
       },
       this.owner,
     );
+    member.channel.repick = (failed) => this.routing.repick(failed);
     this.wireSignals(member);
     return member;
   }

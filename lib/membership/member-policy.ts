@@ -1,4 +1,5 @@
-import type { ChannelOptions, connectivityState as State } from '@grpc/grpc-js';
+import type { ChannelInterface, ChannelOptions, connectivityState as State } from '@grpc/grpc-js';
+import type { MemberChannel } from '../member/member-channel.js';
 import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
 import type { Member } from '../member/member.js';
 import type { RedialReason } from '../member/member-connection.js';
@@ -88,4 +89,15 @@ export interface ReplaceRequest {
   readonly address?: string;
   /** Give up as soon as the new connection fails (a move: that address refused), not at connectTimeoutMs. */
   readonly failFast?: boolean;
+}
+
+/** Where the pool sends calls its members cannot take. */
+export interface CallRouting {
+  /** Where calls made on a member that left go: the pool's channel. */
+  successor(): ChannelInterface;
+  /**
+   * Another member for a call that reached no server through `failed` (gRPC A6 transparent
+   * retry, see `CountedCall`), or `undefined`: the call keeps its failure.
+   */
+  repick(failed: MemberChannel): MemberChannel | undefined;
 }

@@ -1,4 +1,4 @@
-import { connectivityState as State, type ChannelInterface } from '@grpc/grpc-js';
+import { connectivityState as State } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
 import { PoolClosedError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
@@ -13,6 +13,7 @@ import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
 import { MemberFactory } from './member-factory.js';
 import { MemberHolds } from './member-holds.js';
 import type {
+  CallRouting,
   MemberControl,
   MemberPlacement,
   MemberPolicy,
@@ -46,8 +47,8 @@ export class Membership implements MemberOwner, MemberControl {
     private readonly options: ResolvedPoolOptions,
     readonly table: PoolStateService<Member, MemberChannel>,
     logger: LoggerService,
-    /** Where calls on a member that left the pool go: the pool's channel. */
-    private readonly successor: () => ChannelInterface,
+    /** Where calls go that a member cannot take: the pool. */
+    private readonly routing: CallRouting,
     /** Told after every transition of any member (the pool's connectivity). */
     private readonly onTransition: () => void,
     private readonly placement: MemberPlacement | undefined,
@@ -55,7 +56,7 @@ export class Membership implements MemberOwner, MemberControl {
     this.pool = options.name;
     this.holds = new MemberHolds(this.pool, () => this.kept, logger);
     this.replacements = new Replacements(options, this.queue, this, logger);
-    this.factory = new MemberFactory(options, this, placement, this.policies, logger);
+    this.factory = new MemberFactory(options, this, placement, this.policies, routing, logger);
   }
 
   /** The policies, once made (they are made with this membership as their control). */
@@ -291,7 +292,7 @@ export class Membership implements MemberOwner, MemberControl {
       members: members.length,
       inFlight: members.reduce((sum, member) => sum + member.channel.inFlight, 0),
     }));
-    const successor = this.successor();
+    const successor = this.routing.successor();
     const results = await Promise.all(
       members.map((member) => member.drain(successor, this.options.drainTimeoutMs, reason)),
     );

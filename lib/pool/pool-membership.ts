@@ -1,4 +1,4 @@
-import { connectivityState as State, type ChannelInterface } from '@grpc/grpc-js';
+import { connectivityState as State } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
 import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolHealthChecker } from '../health-check/pool-health-checker.js';
@@ -7,6 +7,7 @@ import type { AutoscaleStatus, RenewalStatus } from '../interfaces/pool-status.i
 import type { Member } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import { LatencyDecay } from '../member/peak-ewma.js';
+import type { CallRouting } from '../membership/member-policy.js';
 import { Membership } from '../membership/membership.js';
 import { MembershipView } from '../membership/membership-view.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
@@ -42,13 +43,13 @@ export class PoolMembership {
     state: PoolStateService<Member, MemberChannel>,
     logger: LoggerService,
     isClosed: () => boolean,
-    /** Where calls on a member that left the pool go: the pool's channel. */
-    successor: () => ChannelInterface,
+    /** Where calls go that a member cannot take: the pool. */
+    routing: CallRouting,
   ) {
     this.spread = AddressSpread.of(options, logger);
     // Called by transitions, none of which happens before the constructor ends.
     const refresh = () => this.connectivity.refresh();
-    const members = new Membership(options, state, logger, successor, refresh, this.spread);
+    const members = new Membership(options, state, logger, routing, refresh, this.spread);
     this.members = members;
     // Connectivity is told after the slot table changed, never before: READY on
     // `pool.channel` means a member can be picked at that moment.

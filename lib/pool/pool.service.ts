@@ -5,7 +5,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { type ChannelInterface as Channel, type ClientOptions } from '@grpc/grpc-js';
+import {
+  connectivityState as State,
+  type ChannelInterface as Channel,
+  type ClientOptions,
+} from '@grpc/grpc-js';
 import { MAX_TIMER_MS } from '../grpc-pool.constants.js';
 import { PoolClosedError, PoolNotReadyError, PoolTimeoutError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
@@ -93,13 +97,10 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.logger = new Logger(`GrpcPool(${options.name})`);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
-    this.membership = new PoolMembership(
-      options,
-      state,
-      this.logger,
-      () => this.closed,
-      () => this.channel,
-    );
+    this.membership = new PoolMembership(options, state, this.logger, () => this.closed, {
+      successor: () => this.channel,
+      repick: (failed) => this.repickFor(failed),
+    });
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),
@@ -130,6 +131,31 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
           "retry later, or check the servers' health service"
       : `gRPC pool "${this.name}" has not started; call it after the module initializes`;
+  }
+
+  /**
+   * Where a call that reached no server through `failed` goes instead (see `CountedCall`):
+   * from the strategy's pick on, the first serving member other than `failed` whose channel
+   * is still READY (a member whose backend just went away may not have left the slot table
+   * yet); else the member a new call would wait on, at times `failed` itself. Not counted in
+   * `picks`, which counts members handed to users; off the hot path.
+   */
+  private repickFor(failed: MemberChannel): MemberChannel | undefined {
+    if (this.closed) {
+      return undefined;
+    }
+    const slots = this.slots;
+    const count = slots.length;
+    if (count > 1) {
+      const first = this.strategy.pick(slots, count);
+      for (let i = 0; i < count; i++) {
+        const member = slots[(first + i) % count];
+        if (member !== failed && member.getConnectivityState(false) === State.READY) {
+          return member;
+        }
+      }
+    }
+    return this.membership.view.waitingMember();
   }
 
   /**

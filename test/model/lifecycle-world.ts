@@ -295,7 +295,8 @@ export class World {
       this.state,
       logger,
       () => this.closed,
-      () => this.successor,
+      // Calls in the model never reach a server: no re-pick, as with a call that did.
+      { successor: () => this.successor, repick: () => undefined },
     );
     this.membership = this.pm.members;
     this.health = (this.pm as unknown as { health: PoolHealthChecker }).health;

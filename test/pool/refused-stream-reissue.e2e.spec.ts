@@ -1,41 +1,8 @@
-import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { EchoClient } from '../support/echo-server.js';
+import { EchoClient, EchoServer, waitFor } from '../support/echo-server.js';
 import { startPoolApp, type PoolApp } from '../support/pool-app.js';
-
-/**
- * A bare HTTP/2 server that refuses its first `refuse` streams (RST_STREAM REFUSED_STREAM,
- * as a server does for streams opened past a GOAWAY's last stream id) and answers the rest
- * with an empty gRPC message and status OK.
- */
-async function refusingServer(
-  refuse: number,
-): Promise<{ url: string; streams: () => number; close: () => void }> {
-  let streams = 0;
-  const server = http2.createServer();
-  server.on('stream', (stream) => {
-    // Node reports a stream it closed with an error code as an error on it: expected here.
-    stream.on('error', () => {});
-    if (streams++ < refuse) {
-      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-      return;
-    }
-    stream.on('data', () => {});
-    stream.on('end', () => {
-      stream.respond(
-        { ':status': 200, 'content-type': 'application/grpc' },
-        { waitForTrailers: true },
-      );
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      // One gRPC message: not compressed, length 0 (an empty EchoReply).
-      stream.end(Buffer.from([0, 0, 0, 0, 0]));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `127.0.0.1:${port}`, streams: () => streams, close: () => server.close() };
-}
+import { echoCall } from '../reliability/calls.js';
+import { refusingServer } from '../support/refusing-server.js';
 
 describe('a stream the server refused (REFUSED_STREAM: not processed)', () => {
   let app: PoolApp | undefined;
@@ -56,7 +23,49 @@ describe('a stream the server refused (REFUSED_STREAM: not processed)', () => {
     );
   }
 
-  it('is re-issued once after grpc-js gave up on it, and the call succeeds, counted once', async () => {
+  it('is re-picked on another member after grpc-js gave up on it: every call answers, counted once, on the member that answered', async () => {
+    const refusing = await refusingServer(Infinity);
+    const echo = await EchoServer.start();
+    try {
+      app = await startPoolApp({ url: [refusing.url, echo.url], size: 2 });
+      const pool = app.pool;
+      await pool.awaitReady(10_000);
+      await waitFor(() => pool.status().ready === 2, 'both members ready');
+      const picksBefore = pool.status().picks;
+
+      // Round-robin over the two members: two of the four calls land on the refusing one.
+      const outcomes = await Promise.all(
+        [0, 1, 2, 3].map(() => echoCall(pool.channel, { message: 'r' }, { timeoutMs: 10_000 })),
+      );
+
+      expect(outcomes.map((outcome) => outcome.details)).toEqual(['', '', '', '']);
+      // grpc-js's own two tries for each of the two calls, then each went to the other member.
+      expect(refusing.streams()).toBe(4);
+      expect([...echo.callsByPeer.values()].reduce((a, b) => a + b, 0)).toBe(4);
+      const byTarget = Object.fromEntries(pool.members().map((m) => [m.target, m]));
+      // A re-picked call leaves the refusing member's count as if never started there.
+      expect(byTarget[refusing.url]).toMatchObject({
+        callsStarted: 0,
+        inFlight: 0,
+        callsByStatus: {},
+      });
+      expect(byTarget[echo.url]).toMatchObject({
+        callsStarted: 4,
+        inFlight: 0,
+        callsByStatus: { OK: 4 },
+      });
+      expect(pool.status()).toMatchObject({ callsStarted: 4, callsFailed: 0, inFlight: 0 });
+      // A re-pick is not a pick handed to a user.
+      expect(pool.status().picks - picksBefore).toBe(4);
+    } finally {
+      await app?.close();
+      app = undefined;
+      refusing.close();
+      echo.stop();
+    }
+  });
+
+  it('in a pool of one, is re-issued once on the same member after grpc-js gave up on it, and the call succeeds, counted once', async () => {
     // grpc-js retries a refused stream once itself; the pool's re-issue is the third try.
     const server = await refusingServer(2);
     try {

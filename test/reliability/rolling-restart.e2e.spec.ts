@@ -61,8 +61,9 @@ function even(counts: readonly number[], size: number): boolean {
  * grpc-js on that member's own channel, which then dialled the closed port. Re-picking it on
  * another member (gRPC A6, issue 18 defect 2) is separate work; until it lands, these fail.
  */
-const PENDING_REPICK = 'No connection established';
-const neverLeft = (outcome: CallOutcome) => outcome.details.startsWith(PENDING_REPICK);
+/** grpc-js's words for a call that never reached a server: the pool re-picks these. */
+const NEVER_LEFT = 'No connection established';
+const neverLeft = (outcome: CallOutcome) => outcome.details.startsWith(NEVER_LEFT);
 
 /** A count per failure text, so a failing assertion reads at a glance. */
 function summarize(outcomes: readonly CallOutcome[]): Record<string, number> {
@@ -107,7 +108,7 @@ describe('rolling restart of three backends behind one name', () => {
   }
 
   for (const mode of ['graceful', 'force'] as const) {
-    it(`${mode} shutdown (${mode === 'graceful' ? 'tryShutdown, GOAWAY' : 'forceShutdown'}), 1 s down each: spread even within 5 s of the last return; ${mode === 'graceful' ? '0 failed calls' : 'no more failures than round_robin'} (the last needs the re-pick of calls that never left the client)`, async () => {
+    it(`${mode} shutdown (${mode === 'graceful' ? 'tryShutdown, GOAWAY' : 'forceShutdown'}), 1 s down each: spread even within 5 s of the last return; ${mode === 'graceful' ? '0 failed calls' : 'no more failures than round_robin'}; calls that never left the client re-picked`, async () => {
       servers = await threeBackends();
       const port = servers[0].port;
       const { pool, roundRobin, size } = await pair(port);
@@ -169,12 +170,12 @@ describe('rolling restart of three backends behind one name', () => {
       const repick = poolLoad.outcomes.filter(neverLeft);
       // Every other failure is gone already (no member left on a backend that is down)...
       expect(poolFailed - repick.length).toBeLessThanOrEqual(bound);
-      // ...and these fail until calls that never left the client are re-picked (PENDING_REPICK).
+      // ...and calls that never left the client were re-picked on another member.
       expect(poolFailed).toBeLessThanOrEqual(bound);
     }, 90_000);
   }
 
-  it('40 calls fired in the same tick as a backend’s tryShutdown: none fails, as with round_robin (needs the re-pick of calls that never left the client)', async () => {
+  it('40 calls fired in the same tick as a backend’s tryShutdown: none fails, as with round_robin (re-picked on another member)', async () => {
     servers = await threeBackends();
     const port = servers[0].port;
     const { pool, roundRobin } = await pair(port);
@@ -190,8 +191,7 @@ describe('rolling restart of three backends behind one name', () => {
         `${describeFailures(rrOutcomes).length} of 40`,
     );
     expect(describeFailures(rrOutcomes)).toEqual([]);
-    // Fails until calls that never left the client are re-picked (PENDING_REPICK): today every
-    // call picked on the leaving backend's members.
+    // Before the re-pick, every call picked on the leaving backend's members failed here.
     expect(poolOutcomes.filter((outcome) => !outcome.ok && !neverLeft(outcome))).toEqual([]);
     expect(summarize(poolOutcomes)).toEqual({});
   });
