@@ -41,7 +41,7 @@ export const RESOLVE_ON_FAILURE_MIN_MS = 5_000;
 /**
  * grpc-js puts a channel IDLE after 30 minutes without calls. A pool member should stay
  * connected, so members default to the longest idle timeout Node's timers allow; a member
- * that still goes IDLE is reconnected at once by its worker.
+ * that still goes IDLE is reconnected at once by its member connection.
  */
 export const MEMBER_IDLE_TIMEOUT_MS = MAX_TIMER_MS;
 

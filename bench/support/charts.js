@@ -1,7 +1,7 @@
 /** One chart per scenario, built from that scenario's results (see `svg.js`). */
 import { STRATEGIES } from '../plan.js';
 import { int, ms, ns, percent, signed } from './format.js';
-import { pickRows } from './goals.js';
+import { pickRows } from './goal.js';
 import { barChart } from './svg.js';
 
 export function chartHot(hot, machine) {

@@ -4,7 +4,7 @@
  * is neither met nor missed: `met: null`, with the reason.
  */
 import { ms, ratio } from './format.js';
-import { arm, goal } from './goals.js';
+import { arm, goal } from './goal.js';
 import { rollingGoals } from './rolling-report.js';
 import { stepFigures } from './step-figures.js';
 

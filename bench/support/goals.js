@@ -5,23 +5,7 @@
 import { STRATEGIES } from '../plan.js';
 import { ms, ns, ratio } from './format.js';
 import { adaptiveGoals } from './goals-adaptive.js';
-
-/** The arm called `name` at the level with `inFlight` calls in flight. */
-export function arm(scenario, name, inFlight) {
-  const level = inFlight
-    ? scenario.levels.find((l) => l.inFlight === inFlight)
-    : scenario.levels[0];
-  return level?.arms.find((a) => a.name === name);
-}
-
-/** Rows of the hot-path results of `strategy` at `load`. */
-export function pickRows(hot, strategy, load) {
-  return hot.pick.find((p) => p.strategy === strategy).rows.filter((r) => r.load === load);
-}
-
-export function goal(id, text, figures, met, miss) {
-  return { id, goal: text, figure: figures.join(', '), met, ...(met ? {} : { miss }) };
-}
+import { arm, goal, pickRows } from './goal.js';
 
 export function checkGoals(results) {
   const goals = [];

@@ -4,7 +4,7 @@
  * forceShutdown, an even spread within `evenWithinMs` of the last backend's return.
  */
 import { cores, int, ms, percent, table } from './format.js';
-import { goal } from './goals.js';
+import { goal } from './goal.js';
 
 const failed = (a) => `${int(a.failed)} of ${int(a.total)}`;
 const share = (counts) => counts.join(' / ');

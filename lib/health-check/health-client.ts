@@ -60,7 +60,7 @@ export async function loadHealthClientFactory(pool: string): Promise<HealthClien
 
 /**
  * The member's current grpc-js channel as a `Channel`, for probes: a probe rides the
- * member's own connection (and follows it when the worker gives the member a fresh
+ * member's own connection (and follows it when the pool gives the member a fresh
  * channel) but bypasses the member's call counting, so probes never show in `inFlight`,
  * `callsStarted`, the strategies' load or the call metrics, and never feed outlier ejection.
  */

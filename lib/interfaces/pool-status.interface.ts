@@ -21,7 +21,7 @@ export interface MemberOutInfo {
   readonly until?: string;
 }
 
-/** One member of a pool, as `status()` and `workers()` show it. Holds no credentials. */
+/** One member of a pool, as `status()` and `members()` show it. Holds no credentials. */
 export interface PoolMemberInfo {
   /** Stable id of the member within its pool. */
   readonly id: number;

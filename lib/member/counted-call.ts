@@ -14,7 +14,7 @@ import type {
   ServerSurfaceCall,
 } from './grpc-types.js';
 import { callReach, type CallReach } from './call-reach.js';
-import type { MemberChannel } from './member-channel.js';
+import type { CallingMember } from './calling-member.js';
 
 /** Re-picks per call (A6 allows any number when it never left the client; bound them). */
 const MAX_REPICKS = 3;
@@ -74,7 +74,7 @@ export class CountedCall implements Call, InterceptingListener {
 
   constructor(
     /** The member counting the call: the one that made it, or the one it was re-picked on. */
-    private member: MemberChannel,
+    private member: CallingMember,
     private readonly method: string,
     private readonly deadline: Deadline,
     private readonly host: string | null | undefined,
@@ -279,7 +279,7 @@ export class CountedCall implements Call, InterceptingListener {
    * The call behind this one, made the first time it is needed: on the member's channel, or
    * on `successor` (the pool's channel) when the member left the pool before the call started.
    */
-  private open(successor?: Pick<MemberChannel, 'createCall'>): Call {
+  private open(successor?: Pick<Channel, 'createCall'>): Call {
     if (this.call === undefined) {
       const { method, deadline, host, parentCall, propagateFlags } = this;
       if (successor === undefined) {

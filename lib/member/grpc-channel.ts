@@ -1,7 +1,7 @@
 import { Metadata, type ChannelInterface, type ChannelOptions } from '@grpc/grpc-js';
 
 /*
- * What a worker needs to know about grpc-js channels beyond their public contract: how to
+ * What a member needs to know about grpc-js channels beyond their public contract: how to
  * close one for good, the reconnect backoff it reads from its args, and where it keeps the
  * last connection error.
  */

@@ -39,7 +39,7 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   /**
    * What a call queued on a channel of this member that the pool closed is told instead of
    * grpc-js's bare "Channel closed before call started" (when it could not be re-picked:
-   * see `CountedCall.repick`); set by the worker before it closes one.
+   * see `CountedCall.repick`); set by its connection before it closes one.
    */
   closedChannelDetails: string | undefined = undefined;
   /**
@@ -63,7 +63,7 @@ export class MemberChannel implements Channel, PoolMemberLoad {
   resetBudget: ResetBudget | undefined = undefined;
 
   constructor(
-    /** The grpc-js channel calls go to; the worker replaces it when it makes a fresh one. */
+    /** The grpc-js channel calls go to; its connection replaces it with a fresh one. */
     public inner: Channel,
     /** Deadline (ms from the call's creation) for a call that sets none; 0: off. */
     private readonly defaultDeadlineMs = 0,

@@ -27,7 +27,7 @@ export class MembershipView {
     const { table } = this.membership;
     return this.membership.everyMember().map((member) =>
       describeMember(member, {
-        slot: table.slotOfWorker(member),
+        slot: table.slotOf(member),
         renewAt: this.renewAt(member),
         replacement: this.membership.isReplacement(member),
       }),

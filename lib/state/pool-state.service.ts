@@ -2,12 +2,13 @@ import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
 
 /**
  * The slot table of one pool: the ready members in a packed array that the hot path reads
- * without a lock, and the worker→slot map that only mutations touch.
+ * without a lock, and the member→slot map that only mutations touch. Its keys are the pool's members, its
+ * values what the hot path hands out for them (their channels).
  *
  * Invariants, after every mutation:
  * - the ready members fill slots `0..count-1` with no gap, and `count === slots.length`;
- * - a worker that registers again keeps its slot; a new one takes the lowest free slot;
- * - unregister moves the last member into the gap (O(1)); unregistering an unknown worker
+ * - a member that registers again keeps its slot; a new one takes the lowest free slot;
+ * - unregister moves the last member into the gap (O(1)); unregistering an unknown member
  *   is a no-op.
  *
  * Mutations are synchronous (one thread: each runs whole between two reads of the hot
@@ -18,7 +19,7 @@ import type { PoolMemberLoad } from '../interfaces/pool-strategy.interface.js';
  * Its mutations are the pool's own (marked `@internal`).
  */
 export class PoolStateService<
-  W extends object = object,
+  K extends object = object,
   M extends PoolMemberLoad = PoolMemberLoad,
 > {
   /**
@@ -27,8 +28,8 @@ export class PoolStateService<
    * kind. Outside the pool, read {@link snapshot}.
    */
   readonly slots: M[] = [];
-  private readonly workerAt: W[] = [];
-  private readonly slotOf = new Map<W, number>();
+  private readonly keyAt: K[] = [];
+  private readonly slotByKey = new Map<K, number>();
   private readyWaiters: Array<() => void> = [];
   private changeListener: (() => void) | undefined = undefined;
 
@@ -42,14 +43,14 @@ export class PoolStateService<
     return [...this.slots];
   }
 
-  /** @internal Puts `member` in `worker`'s slot (the same one if it has one) and returns the slot. */
-  register(worker: W, member: M): number {
-    return this.changed(this.registerNow(worker, member));
+  /** @internal Puts `member` in `key`'s slot (the same one if it has one) and returns the slot. */
+  register(key: K, member: M): number {
+    return this.changed(this.registerNow(key, member));
   }
 
-  /** @internal Frees `worker`'s slot, moving the last member into it. No-op for an unknown worker. */
-  unregister(worker: W): void {
-    this.changed(this.unregisterNow(worker));
+  /** @internal Frees `key`'s slot, moving the last member into it. No-op for an unknown key. */
+  unregister(key: K): void {
+    this.changed(this.unregisterNow(key));
   }
 
   /**
@@ -61,9 +62,9 @@ export class PoolStateService<
     this.changeListener = listener;
   }
 
-  /** @internal The slot `worker` holds, or `undefined`. Off the hot path. */
-  slotOfWorker(worker: W): number | undefined {
-    return this.slotOf.get(worker);
+  /** @internal The slot `key` holds, or `undefined`. Off the hot path. */
+  slotOf(key: K): number | undefined {
+    return this.slotByKey.get(key);
   }
 
   /**
@@ -94,16 +95,16 @@ export class PoolStateService<
     return result;
   }
 
-  private registerNow(worker: W, member: M): number {
-    const known = this.slotOf.get(worker);
+  private registerNow(key: K, member: M): number {
+    const known = this.slotByKey.get(key);
     if (known !== undefined) {
       this.slots[known] = member;
       return known;
     }
     const slot = this.slots.length;
     this.slots.push(member);
-    this.workerAt.push(worker);
-    this.slotOf.set(worker, slot);
+    this.keyAt.push(key);
+    this.slotByKey.set(key, slot);
     if (slot === 0 && this.readyWaiters.length > 0) {
       const waiters = this.readyWaiters;
       this.readyWaiters = [];
@@ -114,20 +115,20 @@ export class PoolStateService<
     return slot;
   }
 
-  private unregisterNow(worker: W): void {
-    const slot = this.slotOf.get(worker);
+  private unregisterNow(key: K): void {
+    const slot = this.slotByKey.get(key);
     if (slot === undefined) {
       return;
     }
-    this.slotOf.delete(worker);
+    this.slotByKey.delete(key);
     const last = this.slots.length - 1;
     if (slot !== last) {
-      const moved = this.workerAt[last];
+      const moved = this.keyAt[last];
       this.slots[slot] = this.slots[last];
-      this.workerAt[slot] = moved;
-      this.slotOf.set(moved, slot);
+      this.keyAt[slot] = moved;
+      this.slotByKey.set(moved, slot);
     }
     this.slots.pop();
-    this.workerAt.pop();
+    this.keyAt.pop();
   }
 }

@@ -414,7 +414,7 @@ export class World {
     const seen = new Set<number>();
     let serving = 0;
     for (const member of this.made) {
-      const slot = this.state.slotOfWorker(member);
+      const slot = this.state.slotOf(member);
       const isServing = member.state === 'serving';
       if (isServing) serving++;
       if ((slot !== undefined) !== isServing) {
@@ -821,7 +821,7 @@ const startCallArb = fc
           const member = stale
             ? pick(world.made, who)
             : pick(
-                world.made.filter((m) => world.state.slotOfWorker(m) !== undefined),
+                world.made.filter((m) => world.state.slotOf(m) !== undefined),
                 who,
               );
           if (member !== undefined) world.startCall(member);

@@ -67,7 +67,7 @@ export function slotTableProblems<W extends object, M extends PoolMemberLoad>(
   }
   const holders = new Array<number>(count).fill(0);
   for (const worker of workers) {
-    const slot = state.slotOfWorker(worker);
+    const slot = state.slotOf(worker);
     if (slot === undefined) {
       continue;
     }
@@ -87,9 +87,9 @@ export function slotTableProblems<W extends object, M extends PoolMemberLoad>(
       problems.push(`count ${count}, model ${model.count}`);
     }
     model.slots.forEach(({ worker, member }, slot) => {
-      if (state.slotOfWorker(worker) !== slot) {
+      if (state.slotOf(worker) !== slot) {
         problems.push(
-          `${describe(worker)} is in slot ${state.slotOfWorker(worker)}, model says ${slot}`,
+          `${describe(worker)} is in slot ${state.slotOf(worker)}, model says ${slot}`,
         );
       }
       if (state.slots[slot] !== member) {
@@ -97,8 +97,8 @@ export function slotTableProblems<W extends object, M extends PoolMemberLoad>(
       }
     });
     for (const worker of workers) {
-      if (model.slotOf(worker) === undefined && state.slotOfWorker(worker) !== undefined) {
-        problems.push(`${describe(worker)} holds slot ${state.slotOfWorker(worker)}, model: none`);
+      if (model.slotOf(worker) === undefined && state.slotOf(worker) !== undefined) {
+        problems.push(`${describe(worker)} holds slot ${state.slotOf(worker)}, model: none`);
       }
     }
   }

@@ -121,7 +121,7 @@ class World {
       (worker) => `worker ${worker.id}`,
     );
     for (const worker of this.removed) {
-      if (this.state.slotOfWorker(worker) !== undefined) {
+      if (this.state.slotOf(worker) !== undefined) {
         problems.push(`removed worker ${worker.id} holds a slot`);
       }
     }
@@ -172,9 +172,9 @@ class Register implements Command {
     if (this.fresh) {
       world.memberOf.set(worker, world.newMember());
     }
-    const before = world.state.slotOfWorker(worker);
+    const before = world.state.slotOf(worker);
     await world.register(worker, world.memberOf.get(worker)!);
-    if (before !== undefined && world.state.slotOfWorker(worker) !== before) {
+    if (before !== undefined && world.state.slotOf(worker) !== before) {
       throw new Error(`worker ${worker.id} moved from slot ${before} on re-register`);
     }
     await world.verify();
@@ -223,7 +223,7 @@ class ScaleDown implements Command {
   check = (world: Readonly<World>) => world.alive.length > 0;
   async run(world: World): Promise<void> {
     const load = (worker: FakeWorker) => world.memberOf.get(worker)!.inFlight;
-    const ready = (worker: FakeWorker) => Number(world.state.slotOfWorker(worker) !== undefined);
+    const ready = (worker: FakeWorker) => Number(world.state.slotOf(worker) !== undefined);
     const victims = [...world.alive]
       .sort((a, b) => ready(a) - ready(b) || load(a) - load(b) || b.id - a.id)
       .slice(0, this.n);

@@ -35,7 +35,7 @@ function invariantViolations(state: State, workers: readonly Worker[]): string[]
   }
   const holders = new Array<number>(count).fill(0);
   for (const worker of workers) {
-    const slot = state.slotOfWorker(worker);
+    const slot = state.slotOf(worker);
     if (slot === undefined) {
       continue;
     }
@@ -135,14 +135,14 @@ describe('PoolStateService', () => {
   it('starts empty', () => {
     expect(state.count).toBe(0);
     expect(state.slots).toEqual([]);
-    expect(state.slotOfWorker(workers[0])).toBeUndefined();
+    expect(state.slotOf(workers[0])).toBeUndefined();
   });
 
   it('gives new workers the lowest free slot, which is always count', async () => {
     for (let i = 0; i < 5; i++) {
       expect(state.count).toBe(i);
       await expect(state.register(workers[i], member(workers[i]))).toBe(i);
-      expect(state.slotOfWorker(workers[i])).toBe(i);
+      expect(state.slotOf(workers[i])).toBe(i);
     }
     expect(state.count).toBe(5);
     expect(layout(state)).toEqual([0, 1, 2, 3, 4]);
@@ -174,12 +174,12 @@ describe('PoolStateService', () => {
     expect(state.count).toBe(4);
     expect(layout(state)).toEqual([0, 4, 2, 3]);
     expect(state.slots[1]).toBe(lastMember);
-    expect(state.slotOfWorker(workers[4])).toBe(1);
-    expect(state.slotOfWorker(workers[1])).toBeUndefined();
+    expect(state.slotOf(workers[4])).toBe(1);
+    expect(state.slotOf(workers[1])).toBeUndefined();
     // Members that were not last stay where they were.
-    expect(state.slotOfWorker(workers[0])).toBe(0);
-    expect(state.slotOfWorker(workers[2])).toBe(2);
-    expect(state.slotOfWorker(workers[3])).toBe(3);
+    expect(state.slotOf(workers[0])).toBe(0);
+    expect(state.slotOf(workers[2])).toBe(2);
+    expect(state.slotOf(workers[3])).toBe(3);
     expect(invariantViolations(state, workers)).toEqual([]);
   });
 
@@ -191,7 +191,7 @@ describe('PoolStateService', () => {
     await state.unregister(workers[2]);
 
     expect(layout(state)).toEqual([0, 1]);
-    expect(state.slotOfWorker(workers[2])).toBeUndefined();
+    expect(state.slotOf(workers[2])).toBeUndefined();
     expect(invariantViolations(state, workers)).toEqual([]);
   });
 
@@ -351,7 +351,7 @@ describe('PoolStateService', () => {
           expect(state.slots).toEqual(model.slots);
           for (const worker of pool) {
             const slot = model.slots.findIndex((m) => m.worker === worker);
-            expect(state.slotOfWorker(worker)).toBe(slot === -1 ? undefined : slot);
+            expect(state.slotOf(worker)).toBe(slot === -1 ? undefined : slot);
           }
         }
         // The storm must have exercised the table, not left it trivially empty every round.
