@@ -88,9 +88,7 @@ export function slotTableProblems<W extends object, M extends PoolMemberLoad>(
     }
     model.slots.forEach(({ worker, member }, slot) => {
       if (state.slotOf(worker) !== slot) {
-        problems.push(
-          `${describe(worker)} is in slot ${state.slotOf(worker)}, model says ${slot}`,
-        );
+        problems.push(`${describe(worker)} is in slot ${state.slotOf(worker)}, model says ${slot}`);
       }
       if (state.slots[slot] !== member) {
         problems.push(`slot ${slot} holds another member than the model's`);
