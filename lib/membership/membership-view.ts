@@ -65,6 +65,26 @@ export class MembershipView {
     return undefined;
   }
 
+  /**
+   * For a call made while no member serves: the member grpc-js should queue it on
+   * ({@link waitingMember}), or why there is none, in words for the caller.
+   */
+  queueFor(closed: boolean): MemberChannel | string {
+    const pool = this.options.name;
+    if (closed) {
+      return `gRPC pool "${pool}" is closed; no call can be made on it`;
+    }
+    const waiting = this.waitingMember();
+    if (waiting !== undefined) {
+      return waiting;
+    }
+    const out = this.outReasons();
+    return out.length > 0
+      ? `gRPC pool "${pool}": every connected member is out of rotation (${out.join(', ')}); ` +
+          "retry later, or check the servers' health service"
+      : `gRPC pool "${pool}" has not started; call it after the module initializes`;
+  }
+
   /** Why members are held out of rotation, e.g. `['NOT_SERVING']` (empty when none is). */
   outReasons(): string[] {
     return [

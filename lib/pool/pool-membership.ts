@@ -1,9 +1,14 @@
-import { connectivityState as State } from '@grpc/grpc-js';
+import { connectivityState as State, type ChannelInterface } from '@grpc/grpc-js';
 import type { LoggerService } from '@nestjs/common';
 import { PoolConnectivity } from '../channel/pool-connectivity.js';
 import { PoolHealthChecker } from '../health-check/pool-health-checker.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { AutoscaleStatus, RenewalStatus } from '../interfaces/pool-status.interface.js';
+import type {
+  AutoscaleStatus,
+  PoolStatus,
+  RenewalStatus,
+} from '../interfaces/pool-status.interface.js';
+import type { PoolStrategy } from '../interfaces/pool-strategy.interface.js';
 import type { Member } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import { LatencyDecay } from '../member/peak-ewma.js';
@@ -43,9 +48,15 @@ export class PoolMembership {
     state: PoolStateService<Member, MemberChannel>,
     logger: LoggerService,
     isClosed: () => boolean,
-    /** Where calls go that a member cannot take: the pool. */
-    routing: CallRouting,
+    /** Where calls made on a member that left the pool go: the pool's channel. */
+    successor: () => ChannelInterface,
+    /** The pool's strategy: a re-picked call starts from its pick. */
+    private readonly strategy: PoolStrategy,
   ) {
+    const routing: CallRouting = {
+      successor,
+      repick: (failed) => this.repick(failed),
+    };
     this.spread = AddressSpread.of(options, logger);
     // Called by transitions, none of which happens before the constructor ends.
     const refresh = () => this.connectivity.refresh();
@@ -120,6 +131,58 @@ export class PoolMembership {
     return this.members.close(this.scaler.closeReason());
   }
 
+  /** The pool's snapshot: size, readiness, totals, every member, the adaptive parts. */
+  status(face: Pick<PoolStatus, 'name' | 'strategy' | 'closed' | 'picks'>): PoolStatus {
+    const { members, options } = this;
+    const listed = this.view.describe();
+    // Read in the same step as the list: a member leaves it and its counts join the
+    // departed totals together, so the totals are exact at every moment.
+    const { resets, ...calls } = members.departed.snapshot(options.urls, listed);
+    return {
+      name: face.name,
+      size: members.size,
+      ready: members.table.count,
+      strategy: face.strategy,
+      minReady: Math.min(options.minReady ?? members.size, members.size),
+      closed: face.closed,
+      inFlight: calls.inFlight,
+      callsStarted: calls.callsStarted,
+      callsFailed: calls.callsFailed,
+      callsByStatus: calls.callsByStatus,
+      ...optional('resets', options.resetBudget && resets),
+      targets: calls.targets,
+      picks: face.picks,
+      members: listed,
+      ...optional('autoscale', this.autoscaler?.status()),
+      ...optional('renewal', this.renewalStatus()),
+    };
+  }
+
+  /**
+   * Where a call that reached no server through `failed` goes instead (see `CountedCall`):
+   * from the strategy's pick on, the first serving member other than `failed` whose channel
+   * is still READY (a member whose backend just went away may not have left the slot table
+   * yet); else the member a new call would wait on, at times `failed` itself. Not counted in
+   * `picks`, which counts members handed to users; off the hot path.
+   */
+  private repick(failed: MemberChannel): MemberChannel | undefined {
+    if (this.members.closed) {
+      return undefined;
+    }
+    const slots = this.members.table.slots;
+    const count = slots.length;
+    if (count > 1) {
+      const first = this.strategy.pick(slots, count);
+      for (let i = 0; i < count; i++) {
+        const member = slots[(first + i) % count];
+        if (member !== failed && member.getConnectivityState(false) === State.READY) {
+          return member;
+        }
+      }
+    }
+    return this.view.waitingMember();
+  }
+
   autoscaleStatus(): AutoscaleStatus | undefined {
     return this.autoscaler?.status();
   }
@@ -162,4 +225,9 @@ export class PoolMembership {
     scaler.bounds = autoscaler.bounds;
     return autoscaler;
   }
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

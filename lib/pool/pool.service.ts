@@ -5,11 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  connectivityState as State,
-  type ChannelInterface as Channel,
-  type ClientOptions,
-} from '@grpc/grpc-js';
+import { type ChannelInterface as Channel, type ClientOptions } from '@grpc/grpc-js';
 import { MAX_TIMER_MS } from '../grpc-pool.constants.js';
 import { PoolClosedError, PoolNotReadyError, PoolTimeoutError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
@@ -27,9 +23,6 @@ import { PoolMembership } from './pool-membership.js';
 import { checkWholeNumber } from '../options/check-whole-number.js';
 import { untilReady } from './until-ready.js';
 import { publish } from '../telemetry/pool-events.js';
-
-/** Given to hot-path readers once the pool closes: no member is ever handed out again. */
-const NO_MEMBERS: readonly MemberChannel[] = Object.freeze([]);
 
 /**
  * One pool of gRPC channels, and its face: hand out a member per call, wait for readiness,
@@ -50,7 +43,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    */
   readonly channel: Channel;
   private readonly clients: PoolClients;
-  private slots: readonly MemberChannel[];
   private readonly strategy: PoolStrategy;
   /** The members and everything that changes them (scaling, spreading, health, renewal). */
   private readonly membership: PoolMembership;
@@ -87,7 +79,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     private readonly state: PoolStateService<Member, MemberChannel>,
   ) {
     this.name = options.name;
-    this.slots = state.slots;
     this.strategy = createStrategy(options.name, options.strategy, options.peakEwma);
     this.picker = createPicker(this.strategy, state.slots, () => {
       throw this.noMemberError();
@@ -97,10 +88,14 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     this.logger = new Logger(`GrpcPool(${options.name})`);
     // Every pending awaitReady() listens for close(): any number of callers is fine.
     setMaxListeners(Infinity, this.lifetime.signal);
-    this.membership = new PoolMembership(options, state, this.logger, () => this.closed, {
-      successor: () => this.channel,
-      repick: (failed) => this.repickFor(failed),
-    });
+    this.membership = new PoolMembership(
+      options,
+      state,
+      this.logger,
+      () => this.closed,
+      () => this.channel,
+      this.strategy,
+    );
     this.channel = new PoolChannel({
       name: options.name,
       target: options.urls.join(','),
@@ -116,46 +111,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
    */
   private memberForCall(): MemberChannel | string {
     const ready = this.tryGetChannel() as MemberChannel | undefined;
-    if (ready !== undefined) {
-      return ready;
-    }
-    if (this.closing) {
-      return `gRPC pool "${this.name}" is closed; no call can be made on it`;
-    }
-    const waiting = this.membership.view.waitingMember();
-    if (waiting !== undefined) {
-      return waiting;
-    }
-    const out = this.membership.view.outReasons();
-    return out.length > 0
-      ? `gRPC pool "${this.name}": every connected member is out of rotation (${out.join(', ')}); ` +
-          "retry later, or check the servers' health service"
-      : `gRPC pool "${this.name}" has not started; call it after the module initializes`;
-  }
-
-  /**
-   * Where a call that reached no server through `failed` goes instead (see `CountedCall`):
-   * from the strategy's pick on, the first serving member other than `failed` whose channel
-   * is still READY (a member whose backend just went away may not have left the slot table
-   * yet); else the member a new call would wait on, at times `failed` itself. Not counted in
-   * `picks`, which counts members handed to users; off the hot path.
-   */
-  private repickFor(failed: MemberChannel): MemberChannel | undefined {
-    if (this.closed) {
-      return undefined;
-    }
-    const slots = this.slots;
-    const count = slots.length;
-    if (count > 1) {
-      const first = this.strategy.pick(slots, count);
-      for (let i = 0; i < count; i++) {
-        const member = slots[(first + i) % count];
-        if (member !== failed && member.getConnectivityState(false) === State.READY) {
-          return member;
-        }
-      }
-    }
-    return this.membership.view.waitingMember();
+    return ready ?? this.membership.view.queueFor(this.closing !== undefined);
   }
 
   /**
@@ -201,7 +157,7 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   async awaitReady(timeoutMs: number = this.options.readyTimeoutMs || 10_000): Promise<void> {
     checkWholeNumber(this.name, 'awaitReady(timeoutMs)', timeoutMs, 0, MAX_TIMER_MS);
     this.throwIfClosed();
-    if (this.slots.length > 0) {
+    if (this.state.count > 0) {
       return;
     }
     await untilReady((signal) => this.state.whenReady(signal), timeoutMs, this.lifetime.signal, {
@@ -238,34 +194,12 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
 
   /** A snapshot: expected size, ready count, strategy and every member. */
   status(): PoolStatus {
-    const members = this.membership.view.describe();
-    // Read in the same step as the list: a member leaves it and its counts join the
-    // departed totals together, so the totals are exact at every moment.
-    const { resets, ...calls } = this.membership.members.departed.snapshot(
-      this.options.urls,
-      members,
-    );
-    return {
+    return this.membership.status({
       name: this.name,
-      size: this.membership.members.size,
-      ready: this.slots.length,
       strategy: this.strategy.name,
-      minReady: Math.min(
-        this.options.minReady ?? this.membership.members.size,
-        this.membership.members.size,
-      ),
       closed: this.closing !== undefined,
-      inFlight: calls.inFlight,
-      callsStarted: calls.callsStarted,
-      callsFailed: calls.callsFailed,
-      callsByStatus: calls.callsByStatus,
-      ...optional('resets', this.options.resetBudget && resets),
-      targets: calls.targets,
       picks: this.picker.picks,
-      members,
-      ...optional('autoscale', this.membership.autoscaleStatus()),
-      ...optional('renewal', this.membership.renewalStatus()),
-    };
+    });
   }
 
   /** Every member with its slot, state, calls in flight and target. */
@@ -328,7 +262,6 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   private async shutdown(): Promise<void> {
-    this.slots = NO_MEMBERS;
     this.picker.close();
     clearInterval(this.statusTimer);
     this.lifetime.abort();
@@ -351,9 +284,4 @@ export class PoolService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       ? new PoolClosedError(this.name)
       : new PoolNotReadyError(this.name, this.options.urls);
   }
-}
-
-/** `{ [key]: value }`, or nothing when `value` is undefined: status() lists only what is on. */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -16,6 +16,7 @@ import { resolvePoolOptions } from '../../lib/options/resolve-pool-options.js';
 import { PoolMembership } from '../../lib/pool/pool-membership.js';
 import { PoolScaler } from '../../lib/pool/pool-scaler.js';
 import { PoolStateService } from '../../lib/state/pool-state.service.js';
+import { RoundRobinStrategy } from '../../lib/strategies/round-robin.strategy.js';
 import { FakeCall, FakeChannel, settle } from './fake-channel.js';
 
 /**
@@ -295,8 +296,8 @@ export class World {
       this.state,
       logger,
       () => this.closed,
-      // Calls in the model never reach a server: no re-pick, as with a call that did.
-      { successor: () => this.successor, repick: () => undefined },
+      () => this.successor,
+      new RoundRobinStrategy(),
     );
     this.membership = this.pm.members;
     this.health = (this.pm as unknown as { health: PoolHealthChecker }).health;
