@@ -63,6 +63,21 @@ export class MemberFactory {
     return member;
   }
 
+  /** The target of the pool's `url` list that the fewest of `kept` are on (the first on ties). */
+  leastUsedTarget(kept: readonly Member[]): string {
+    const { urls } = this.options;
+    let best = urls[0];
+    let bestCount = Infinity;
+    for (const url of urls) {
+      const count = kept.filter((member) => member.target === url).length;
+      if (count < bestCount) {
+        best = url;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+
   /** Call signals of the member's channel go to the policies; limits come from the options. */
   private wireSignals(member: Member): void {
     const { channel } = member;

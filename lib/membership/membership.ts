@@ -88,11 +88,6 @@ export class Membership implements MemberOwner, MemberControl {
     return this.replacements.making.includes(member);
   }
 
-  /** Whether `member` is leaving (listed as draining). */
-  isLeaving(member: Member): boolean {
-    return this.leavingMembers.has(member);
-  }
-
   get renewals(): Replacements {
     return this.replacements;
   }
@@ -115,7 +110,7 @@ export class Membership implements MemberOwner, MemberControl {
   addNow(n: number): Member[] {
     const made: Member[] = [];
     for (let i = 0; i < n; i++) {
-      const member = this.make(this.leastUsedTarget(), {});
+      const member = this.make(this.factory.leastUsedTarget(this.kept), {});
       this.kept.push(member);
       made.push(member);
     }
@@ -299,19 +294,5 @@ export class Membership implements MemberOwner, MemberControl {
     const cancelled = results.reduce((sum, count) => sum + count, 0);
     publish('drainEnd', () => ({ pool, reason: why, cancelled, durationMs: Date.now() - started }));
     return cancelled;
-  }
-
-  private leastUsedTarget(): string {
-    const { urls } = this.options;
-    let best = urls[0];
-    let bestCount = Infinity;
-    for (const url of urls) {
-      const count = this.kept.filter((member) => member.target === url).length;
-      if (count < bestCount) {
-        best = url;
-        bestCount = count;
-      }
-    }
-    return best;
   }
 }

@@ -1,6 +1,7 @@
 import type { ChannelInterface } from '@grpc/grpc-js';
-import { MAX_POOL_SIZE, MAX_TIMER_MS } from '../grpc-pool.constants.js';
+import { MAX_POOL_SIZE, MAX_TIMER_MS, PEAK_EWMA_DEFAULTS } from '../grpc-pool.constants.js';
 import type {
+  PeakEwmaTuning,
   GrpcPoolOptions,
   ResolvedAutoscaleOptions,
   ResolvedResetBudget,
@@ -186,4 +187,40 @@ function fraction(
     return min;
   }
   return value;
+}
+
+/** The `'peak-ewma'` tuning with its defaults, or `undefined` for other strategies. */
+export function resolvePeakEwma(
+  check: OptionChecker,
+  strategy: unknown,
+  raw: unknown,
+): Readonly<Required<PeakEwmaTuning>> | undefined {
+  const given = check.record('peakEwma', raw);
+  check.knownKeys('peakEwma', given, Object.keys(PEAK_EWMA_DEFAULTS));
+  if (strategy !== 'peak-ewma') {
+    if (raw !== undefined) {
+      check.problem(
+        'peakEwma',
+        "applies only to strategy: 'peak-ewma'; remove it or set that strategy",
+      );
+    }
+    return undefined;
+  }
+  const tauMs = check.integer(
+    'peakEwma.tauMs',
+    given.tauMs ?? PEAK_EWMA_DEFAULTS.tauMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const decayIntervalMs = check.integer(
+    'peakEwma.decayIntervalMs',
+    given.decayIntervalMs ?? PEAK_EWMA_DEFAULTS.decayIntervalMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const costExponent = given.costExponent ?? PEAK_EWMA_DEFAULTS.costExponent;
+  if (costExponent !== 1 && costExponent !== 2) {
+    check.report('peakEwma.costExponent', costExponent, '1 or 2');
+  }
+  return Object.freeze({ tauMs, decayIntervalMs, costExponent: costExponent === 2 ? 2 : 1 });
 }

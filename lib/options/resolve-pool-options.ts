@@ -3,12 +3,10 @@ import {
   MAX_POOL_SIZE,
   MAX_TIMER_MS,
   MEMBER_IDLE_TIMEOUT_MS,
-  PEAK_EWMA_DEFAULTS,
   POOL_DEFAULTS,
 } from '../grpc-pool.constants.js';
 import type {
   GrpcPoolOptions,
-  PeakEwmaTuning,
   ResolvedPoolOptions,
 } from '../interfaces/grpc-pool-options.interface.js';
 import { isStrategyName, STRATEGY_NAMES } from '../strategies/create-strategy.js';
@@ -18,7 +16,7 @@ import { resolveUrls } from './resolve-targets.js';
 import { resolveInterceptors, resolveServiceConfig } from './resolve-call-options.js';
 import { nodeLookup } from './resolve-addresses.js';
 import { resolveHealthCheck, resolveOutlierEjection } from './resolve-health-options.js';
-import { resolveAdaptiveOptions } from './resolve-adaptive-options.js';
+import { resolveAdaptiveOptions, resolvePeakEwma } from './resolve-adaptive-options.js';
 
 const KNOWN_OPTIONS = new Set([
   'url',
@@ -215,42 +213,6 @@ function isStrategyObject(value: unknown): boolean {
     typeof strategy.name === 'string' &&
     typeof strategy.pick === 'function'
   );
-}
-
-/** The `'peak-ewma'` tuning with its defaults, or `undefined` for other strategies. */
-function resolvePeakEwma(
-  check: OptionChecker,
-  strategy: unknown,
-  raw: unknown,
-): Readonly<Required<PeakEwmaTuning>> | undefined {
-  const given = check.record('peakEwma', raw);
-  check.knownKeys('peakEwma', given, Object.keys(PEAK_EWMA_DEFAULTS));
-  if (strategy !== 'peak-ewma') {
-    if (raw !== undefined) {
-      check.problem(
-        'peakEwma',
-        "applies only to strategy: 'peak-ewma'; remove it or set that strategy",
-      );
-    }
-    return undefined;
-  }
-  const tauMs = check.integer(
-    'peakEwma.tauMs',
-    given.tauMs ?? PEAK_EWMA_DEFAULTS.tauMs,
-    1,
-    MAX_TIMER_MS,
-  );
-  const decayIntervalMs = check.integer(
-    'peakEwma.decayIntervalMs',
-    given.decayIntervalMs ?? PEAK_EWMA_DEFAULTS.decayIntervalMs,
-    1,
-    MAX_TIMER_MS,
-  );
-  const costExponent = given.costExponent ?? PEAK_EWMA_DEFAULTS.costExponent;
-  if (costExponent !== 1 && costExponent !== 2) {
-    check.report('peakEwma.costExponent', costExponent, '1 or 2');
-  }
-  return Object.freeze({ tauMs, decayIntervalMs, costExponent: costExponent === 2 ? 2 : 1 });
 }
 
 /** The channel args every member shares: the user's, then keepalive and backoff, then the pool's own. */
