@@ -7,7 +7,7 @@ import {
   type MemberConnectionConfig,
   type RedialReason,
 } from './member-connection.js';
-import { settledState, TRANSITIONS, type Lifecycle } from './member-lifecycle.js';
+import { LIVE, settledState, TRANSITIONS, type Lifecycle } from './member-lifecycle.js';
 import { PeakEwma } from './peak-ewma.js';
 
 /** Why a member is out of rotation, with when (ms since epoch). */
@@ -192,7 +192,7 @@ export class Member {
    * the channel closes. Resolves with the calls cancelled.
    */
   async drain(successor: ChannelInterface, timeoutMs: number, reason: string): Promise<number> {
-    if (!this.transition(['pending', 'connecting', 'standby', 'held', 'serving'], 'draining')) {
+    if (!this.transition(LIVE, 'draining')) {
       return 0;
     }
     // Retired only once out of the table: a member still pickable would hand its calls to
