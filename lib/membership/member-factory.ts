@@ -10,6 +10,14 @@ export function busyMark(autoscale: { scaleUpAt: number; streamsPerMember: numbe
   return Math.max(1, Math.ceil(autoscale.scaleUpAt * autoscale.streamsPerMember));
 }
 
+/** How a member is made beyond its target: a replacement's dial, standby, lineage and holds. */
+export interface MemberExtra {
+  readonly address?: string;
+  readonly standby?: boolean;
+  readonly renewedFrom?: number;
+  readonly outs?: Iterable<MemberOut>;
+}
+
 /**
  * Makes a pool's members, each with its id, its dial (placed by address spreading when on),
  * its channel args, and its call signals (failure streak, busy mark, reset budget) wired once,
@@ -27,15 +35,7 @@ export class MemberFactory {
     private readonly logger: LoggerService,
   ) {}
 
-  make(
-    target: string,
-    extra: {
-      address?: string;
-      standby?: boolean;
-      renewedFrom?: number;
-      outs?: Iterable<MemberOut>;
-    },
-  ): Member {
+  make(target: string, extra: MemberExtra): Member {
     const { options } = this;
     const id = this.nextId++;
     const placed = extra.address ?? this.placement?.place(target);

@@ -4,13 +4,13 @@ import { PoolClosedError } from '../errors/pool.errors.js';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
 import type { MemberOutReason } from '../interfaces/pool-status.interface.js';
 import { CallTotals } from '../member/call-totals.js';
-import type { Member, MemberOut, MemberOwner } from '../member/member.js';
+import type { Member, MemberOwner } from '../member/member.js';
 import type { MemberChannel } from '../member/member-channel.js';
 import type { RedialReason } from '../member/member-connection.js';
 import { CONNECTED, type Lifecycle } from '../member/member-lifecycle.js';
 import type { PoolStateService } from '../state/pool-state.service.js';
 import { publish, type DrainStartEvent } from '../telemetry/pool-events.js';
-import { MemberFactory } from './member-factory.js';
+import { MemberFactory, type MemberExtra } from './member-factory.js';
 import { MemberHolds } from './member-holds.js';
 import type {
   CallRouting,
@@ -164,15 +164,7 @@ export class Membership implements MemberOwner, MemberControl {
   }
 
   /** @internal Makes a member (a replacement when `standby`), wired to this owner and the policies. */
-  make(
-    target: string,
-    extra: {
-      address?: string;
-      standby?: boolean;
-      renewedFrom?: number;
-      outs?: Iterable<MemberOut>;
-    },
-  ): Member {
+  make(target: string, extra: MemberExtra): Member {
     const member = this.factory.make(target, extra);
     for (const policy of this.policies) policy.joined?.(member);
     return member;

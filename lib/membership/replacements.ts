@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedPoolOptions } from '../interfaces/grpc-pool-options.interface.js';
-import type { Member, MemberOut } from '../member/member.js';
+import type { Member } from '../member/member.js';
+import type { MemberExtra } from './member-factory.js';
 import { CONNECTED } from '../member/member-lifecycle.js';
 import { publish, type RenewalReason } from '../telemetry/pool-events.js';
 import type { RenewOutcome, ReplaceRequest } from './member-policy.js';
@@ -10,15 +11,7 @@ import type { OperationQueue } from './operation-queue.js';
 export interface ReplacementHost {
   readonly members: readonly Member[];
   readonly closed: boolean;
-  make(
-    target: string,
-    extra: {
-      address?: string;
-      standby?: boolean;
-      renewedFrom?: number;
-      outs?: Iterable<MemberOut>;
-    },
-  ): Member;
+  make(target: string, extra: MemberExtra): Member;
   swap(old: Member, fresh: Member, reason: string): boolean;
   drain(members: readonly Member[], why: 'renewal', reason: string): Promise<number>;
   untilConnected(member: Member, timeoutMs: number, failFast?: boolean): Promise<boolean>;
@@ -110,6 +103,15 @@ export class Replacements {
       return { renewed: false, memberId, why: 'it left the pool' };
     }
     const made = fresh;
+    const event = () => ({
+      pool,
+      reason,
+      memberId,
+      newMemberId: made.id,
+      target,
+      ageMs,
+      durationMs: Date.now() - started,
+    });
     this.current = { memberId, reason };
     publish('renewalStart', () => ({ pool, phase: 'start', reason, memberId, target, ageMs }));
     try {
@@ -135,16 +137,7 @@ export class Replacements {
         return true;
       });
       this.done += Number(swapped);
-      publish('renewalDone', () => ({
-        pool,
-        phase: 'done',
-        reason,
-        memberId,
-        newMemberId: made.id,
-        target,
-        ageMs,
-        durationMs: Date.now() - started,
-      }));
+      publish('renewalDone', () => ({ ...event(), phase: 'done' }));
       this.logger.log(
         `member ${memberId} renewed (${reason}) after ${ageMs} ms: member ${made.id} took its place`,
       );
@@ -166,17 +159,7 @@ export class Replacements {
           `member ${memberId} to ${target} was not renewed (${reason}): ${why}; it keeps serving`,
         );
       }
-      publish('renewalFailed', () => ({
-        pool,
-        phase: 'failed',
-        reason,
-        memberId,
-        newMemberId: made.id,
-        target,
-        ageMs,
-        durationMs: Date.now() - started,
-        error: why,
-      }));
+      publish('renewalFailed', () => ({ ...event(), phase: 'failed', error: why }));
       return { renewed: false, memberId, why };
     } finally {
       this.current = undefined;
