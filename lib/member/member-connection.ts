@@ -132,13 +132,21 @@ export class MemberConnection {
   }
 
   /**
-   * Closes the channel for good once the member's calls ended, and releases every socket of
-   * it within `graceMs`. Connectivity is followed no more.
+   * The member is leaving: its connectivity is followed no more, nothing is redialled, woken
+   * or timed, while its calls in flight finish on the channel as it is.
    */
-  async close(graceMs: number): Promise<void> {
+  stop(): void {
     this.closed = true;
     clearTimeout(this.connectTimer);
     clearTimeout(this.wakeTimer);
+  }
+
+  /**
+   * Closes the channel for good once the member's calls ended, and releases every socket of
+   * it within `graceMs`.
+   */
+  async close(graceMs: number): Promise<void> {
+    this.stop();
     closeChannel(this.owner.channel.inner);
     await this.attempts.release(graceMs);
     this.enter(State.SHUTDOWN);

@@ -195,6 +195,9 @@ export class Member {
     if (!this.transition(LIVE, 'draining')) {
       return 0;
     }
+    // As it leaves, its channel is no longer redialled, woken or timed: a channel made or
+    // a probe call started now would outlive the drain.
+    this.connection.stop();
     // Retired only once out of the table: a member still pickable would hand its calls to
     // the pool, which could pick it again.
     this.channel.retire(successor);
