@@ -147,8 +147,15 @@ export class MemberConnection {
    */
   async close(graceMs: number): Promise<void> {
     this.stop();
-    closeChannel(this.owner.channel.inner);
+    const channel = this.owner.channel.inner;
+    closeChannel(channel);
     await this.attempts.release(graceMs);
+    // Once more, after the sockets went: grpc-js (1.14) can still build a load balancer and a
+    // subchannel for a channel closed just after it started resolving, and such a subchannel
+    // keeps backing off and redialling (each socket destroyed by the attempts above) for the
+    // life of the process. Closing again destroys whatever came late; on a channel that is
+    // shut down for good it does nothing.
+    channel.close();
     this.enter(State.SHUTDOWN);
   }
 

@@ -183,7 +183,10 @@ export class Member {
 
   /** A fresh channel at once (on `address`, when given). */
   redial(reason: RedialReason, address?: string): void {
-    if (!this.leaving) this.connection.redial(reason, address);
+    if (this.leaving) return;
+    // A member still waiting for its name (pending) starts here, on the address it is given.
+    this.transition(['pending'], 'connecting');
+    this.connection.redial(reason, address);
   }
 
   /**
